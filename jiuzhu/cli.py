@@ -1,0 +1,154 @@
+"""``jiuzhu``: the operator's command line (DESIGN.md §7).
+
+Each subcommand sets Django up with the database ``JIUZHU_DATABASE_URL`` names and calls
+the same services the web UI uses. Bad input exits with status 2 and a Chinese message.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from jiuzhu.core.cli_zh import ChineseArgumentParser
+
+EXIT_BAD_INPUT = 2
+
+
+def _django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiuzhu.settings.base")
+    import django
+
+    django.setup()
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        Path(settings.DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _build_parser() -> ChineseArgumentParser:
+    parser = ChineseArgumentParser(prog="jiuzhu", description="救助：低收入人口动态监测和分层分类救助平台")
+    sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=ChineseArgumentParser)
+    sub.required = True
+
+    serve = sub.add_parser("serve", help="启动网页界面和接口服务")
+    serve.add_argument("--port", type=int, default=8000, help="端口（默认8000）")
+    serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认127.0.0.1）")
+    serve.add_argument("--workers", type=int, default=2, help="工作进程数（默认2）")
+
+    demo = sub.add_parser("demo", help="迁移数据库、生成演示县数据（数据库为空时）并启动服务")
+    demo.add_argument("--households", type=int, default=None, help="家庭户数（默认约2000户）")
+    demo.add_argument("--region", default=None, help="县级区划代码（6位或12位，默认140702 榆次区）")
+    demo.add_argument("--seed", type=int, default=20261123, help="随机种子（同一种子生成相同数据）")
+    demo.add_argument("--no-serve", action="store_true", help="只生成数据，不启动服务")
+    demo.add_argument("--port", type=int, default=8000, help="端口（默认8000）")
+
+    imp = sub.add_parser("import", help="从 xlsx/csv 文件导入")
+    imp.add_argument("what", choices=["households"], help="导入对象：households（家庭及成员）")
+    imp.add_argument("file", help="xlsx 或 csv 文件")
+
+    exp = sub.add_parser("export", help="导出（留痕）")
+    exp.add_argument("what", choices=["households"], help="导出对象：households（家庭及成员）")
+    exp.add_argument("--format", choices=["xlsx", "csv", "parquet"], required=True, help="文件格式")
+    exp.add_argument("--out", required=True, help="输出文件路径")
+    exp.add_argument("--region", default="", help="只导出该区划代码下的数据")
+    exp.add_argument("--reason", default="命令行导出", help="导出事由（记入审计）")
+
+    sub.add_parser("migrate", help="迁移数据库结构")
+    manage = sub.add_parser("manage", help="运行 Django 管理命令")
+    manage.add_argument("args", nargs="*", help="传给 manage.py 的参数")
+    return parser
+
+
+def _serve(host: str, port: int, workers: int) -> int:
+    """Serve with gunicorn (threads), whitenoise serving the vendored assets."""
+    from gunicorn.app.base import BaseApplication
+
+    from jiuzhu.wsgi import application
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("timeout", 120)
+
+        def load(self):  # type: ignore[no-untyped-def]
+            return application
+
+    print(f"救助平台已启动：http://{host}:{port}/  （按 Ctrl+C 停止）", flush=True)
+    _Server().run()
+    return 0
+
+
+def _demo(args: object) -> int:
+    from django.conf import settings
+
+    from jiuzhu.demo.commands import DEFAULT_HOUSEHOLDS, DEFAULT_REGION, demo_accounts_ensure, demo_generate
+    from jiuzhu.registry.models import Household
+
+    households = getattr(args, "households", None)
+    region = getattr(args, "region", None) or DEFAULT_REGION
+    _migrate()
+    if households is not None or not Household.objects.exists():
+        demo_generate(households=households or DEFAULT_HOUSEHOLDS, region_code=region,
+                      seed=getattr(args, "seed", 0), progress=True)
+    else:
+        print("数据库中已有家庭档案，跳过演示数据生成（指定 --households 可追加生成）。")
+    if settings.JIUZHU_ALLOW_DEMO_ACCOUNTS:
+        password = os.environ.get("JIUZHU_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+        accounts = demo_accounts_ensure(region_code=region, password=password)
+        print("\n演示账户（密码：%s）：" % password)
+        for username, label in accounts:
+            print(f"  {username:<26} {label}")
+    else:
+        print("生产环境配置不创建演示账户。", file=sys.stderr)
+    if getattr(args, "no_serve", False):
+        return 0
+    return _serve("127.0.0.1", getattr(args, "port", 8000), 2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``jiuzhu`` console script."""
+    args = _build_parser().parse_args(argv)
+    _django_setup()
+    from jiuzhu.core.errors import DomainError
+
+    try:
+        if args.command == "serve":
+            return _serve(args.host, args.port, args.workers)
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "migrate":
+            _migrate(verbosity=1)
+            return 0
+        if args.command == "import":
+            from jiuzhu.exchange.commands import import_households_command
+
+            return import_households_command(Path(args.file))
+        if args.command == "export":
+            from jiuzhu.exchange.commands import export_households_command
+
+            return export_households_command(fmt=args.format, out=Path(args.out), region_code=args.region,
+                                             reason=args.reason)
+        if args.command == "manage":
+            from django.core.management import execute_from_command_line
+
+            execute_from_command_line(["jiuzhu manage", *args.args])
+            return 0
+    except DomainError as error:
+        print(f"错误：{error.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""The low-income population database: households, persons, memberships, categories, incomes.
+
+History is kept by effective-dated rows (``valid_from``/``valid_to``, ``valid_to`` null
+while current), never by overwriting: "who was in 低保 in this village on 2025-06-30"
+is one query (``selectors.enrollments_active_on``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+
+from jiuzhu.core.scoping import RegionScopedQuerySet
+from jiuzhu.registry.choices import (
+    Capacity,
+    CareSetting,
+    Category,
+    DisabilityType,
+    HealthStatus,
+    HouseholdStatus,
+    HukouType,
+    IncomeType,
+    Period,
+    PersonStatus,
+    Relation,
+    SelfCare,
+    Sex,
+    SpecialStatus,
+    Student,
+    UrbanRural,
+)
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class EffectiveDatedQuerySet(RegionScopedQuerySet):
+    def active_on(self, on: dt.date) -> EffectiveDatedQuerySet:
+        """Rows in force on ``on``: started on or before it and not ended before it."""
+        return self.filter(Q(valid_from__lte=on), Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+
+    def current(self) -> EffectiveDatedQuerySet:
+        return self.filter(valid_to__isnull=True)
+
+
+class Household(models.Model):
+    household_number = models.CharField("户编号", max_length=32, unique=True)
+    region = models.ForeignKey("regions.Region", verbose_name="所属村(社区)", on_delete=models.PROTECT,
+                               related_name="households")
+    address = models.CharField("家庭住址", max_length=200, blank=True)
+    urban_rural = models.CharField("城乡类别", max_length=10, choices=UrbanRural.choices)
+    status = models.CharField("状态", max_length=10, choices=HouseholdStatus.choices,
+                              default=HouseholdStatus.ACTIVE)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    # Assets: null means unknown (an asset test then cannot decide), never zero.
+    financial_assets = models.DecimalField("金融资产（元）", null=True, blank=True, **MONEY)
+    house_count = models.PositiveSmallIntegerField("住房（套）", null=True, blank=True)
+    vehicle_count = models.PositiveSmallIntegerField("机动车（辆）", null=True, blank=True)
+    created_at = models.DateTimeField("建档时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = RegionScopedQuerySet.as_manager()
+    region_field = "region__code"
+
+    class Meta:
+        verbose_name = "家庭"
+        verbose_name_plural = "家庭"
+        ordering = ["household_number"]
+        indexes = [models.Index(fields=["region", "household_number"])]
+
+    def __str__(self) -> str:
+        return self.household_number
+
+
+class Person(models.Model):
+    id_number = models.CharField("身份证号", max_length=18)
+    name = models.CharField("姓名", max_length=50)
+    sex = models.CharField("性别", max_length=6, choices=Sex.choices)
+    birth_date = models.DateField("出生日期")
+    # Current household's village, kept by services: lets persons be scoped like households.
+    region = models.ForeignKey("regions.Region", verbose_name="所属村(社区)", on_delete=models.PROTECT,
+                               related_name="+")
+    hukou_type = models.CharField("户籍性质", max_length=10, choices=HukouType.choices, null=True, blank=True)
+    hukou_region_code = models.CharField("户籍地区划代码", max_length=12, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    disability_type = models.CharField("残疾类别", max_length=15, choices=DisabilityType.choices,
+                                       null=True, blank=True)
+    disability_grade = models.PositiveSmallIntegerField("残疾等级", null=True, blank=True)
+    self_care = models.CharField("生活自理能力", max_length=10, choices=SelfCare.choices, null=True, blank=True)
+    labour_capacity = models.CharField("劳动能力", max_length=10, choices=Capacity.choices, null=True,
+                                       blank=True)
+    health = models.CharField("健康状况", max_length=20, choices=HealthStatus.choices, null=True, blank=True)
+    student = models.CharField("在校情况", max_length=20, choices=Student.choices, null=True, blank=True)
+    care_setting = models.CharField("供养方式", max_length=15, choices=CareSetting.choices, null=True,
+                                    blank=True)
+    special_status = models.CharField("特殊情形", max_length=20, choices=SpecialStatus.choices,
+                                      default=SpecialStatus.NONE)
+    status = models.CharField("状态", max_length=10, choices=PersonStatus.choices, default=PersonStatus.ACTIVE)
+    deceased_on = models.DateField("死亡日期", null=True, blank=True)
+    created_at = models.DateTimeField("建档时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = RegionScopedQuerySet.as_manager()
+    region_field = "region__code"
+
+    class Meta:
+        verbose_name = "人员"
+        verbose_name_plural = "人员"
+        constraints = [
+            models.UniqueConstraint(fields=["id_number"], condition=Q(status="active"),
+                                    name="person_unique_active_id_number"),
+            models.CheckConstraint(condition=Q(disability_grade__isnull=True) | Q(disability_grade__gte=1,
+                                                                                  disability_grade__lte=4),
+                                   name="person_disability_grade_1_to_4"),
+        ]
+        indexes = [
+            models.Index(fields=["id_number"], name="person_id_number_idx"),
+            models.Index(fields=["name"], name="person_name_idx"),
+            models.Index(fields=["region", "name"], name="person_region_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def age_on(self, on: dt.date) -> int:
+        """Completed years on ``on``."""
+        return on.year - self.birth_date.year - ((on.month, on.day) < (self.birth_date.month, self.birth_date.day))
+
+    @property
+    def is_serious_illness(self) -> bool | None:
+        return None if self.health is None else self.health == HealthStatus.SERIOUS_ILLNESS
+
+
+class Membership(models.Model):
+    """A person's place in a household over a period."""
+
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="memberships")
+    household = models.ForeignKey(Household, verbose_name="家庭", on_delete=models.PROTECT,
+                                  related_name="memberships")
+    relation = models.CharField("与户主关系", max_length=20, choices=Relation.choices)
+    in_household = models.BooleanField("共同生活家庭成员", default=True,
+                                       help_text="否：登记在户但收入不计入（如离家宗教教职人员）")
+    valid_from = models.DateField("起始日期")
+    valid_to = models.DateField("终止日期", null=True, blank=True)
+
+    objects = EffectiveDatedQuerySet.as_manager()
+    region_field = "household__region__code"
+
+    class Meta:
+        verbose_name = "家庭成员关系"
+        verbose_name_plural = "家庭成员关系"
+        ordering = ["household_id", "valid_from", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person"], condition=Q(valid_to__isnull=True),
+                                    name="membership_one_current_household"),
+            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                                   name="membership_period_ordered"),
+        ]
+        indexes = [models.Index(fields=["household", "valid_to"])]
+
+
+class CategoryEnrollment(models.Model):
+    """A household (or one member) in a category, tag or flag over a period."""
+
+    household = models.ForeignKey(Household, verbose_name="家庭", on_delete=models.PROTECT,
+                                  related_name="enrollments")
+    person = models.ForeignKey(Person, verbose_name="人员", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="enrollments",
+                               help_text="空：整户；填写：个人（特困、单人保、防返贫监测等）")
+    category = models.CharField("类别", max_length=20, choices=Category.choices)
+    valid_from = models.DateField("起始日期")
+    valid_to = models.DateField("终止日期", null=True, blank=True)
+    amount_month = models.DecimalField("月保障金额（元）", null=True, blank=True, **MONEY)
+    decision_number = models.CharField("决定文号", max_length=60, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+    end_reason = models.CharField("退出原因", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EffectiveDatedQuerySet.as_manager()
+    region_field = "household__region__code"
+
+    class Meta:
+        verbose_name = "类别认定"
+        verbose_name_plural = "类别认定"
+        ordering = ["valid_from", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                                   name="enrollment_period_ordered"),
+            models.CheckConstraint(condition=Q(amount_month__isnull=True) | Q(amount_month__gte=0),
+                                   name="enrollment_amount_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["category", "valid_from", "valid_to"]),
+            models.Index(fields=["household", "category"]),
+        ]
+
+
+class Income(models.Model):
+    """A declared or verified income of a member (or of the household as a whole)."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="incomes")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="incomes")
+    type = models.CharField("收入类型", max_length=30, choices=IncomeType.choices)
+    amount = models.DecimalField("金额（元）", **MONEY)
+    period = models.CharField("周期", max_length=10, choices=Period.choices)
+    valid_from = models.DateField("起始日期")
+    valid_to = models.DateField("终止日期", null=True, blank=True)
+
+    objects = EffectiveDatedQuerySet.as_manager()
+    region_field = "household__region__code"
+
+    class Meta:
+        verbose_name = "收入"
+        verbose_name_plural = "收入"
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="income_amount_not_negative")]
+        indexes = [models.Index(fields=["household", "valid_to"])]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "amount": str(self.amount), "period": self.period}

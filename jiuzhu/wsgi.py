@@ -1,0 +1,8 @@
+"""WSGI entry point (gunicorn ``jiuzhu.wsgi:application``)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiuzhu.settings.base")
+application = get_wsgi_application()
