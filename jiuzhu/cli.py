@@ -72,7 +72,7 @@ def _serve(host: str, port: int, workers: int) -> int:
 
     from jiuzhu.wsgi import application
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
@@ -81,7 +81,7 @@ def _serve(host: str, port: int, workers: int) -> int:
             self.cfg.set("accesslog", None)
             self.cfg.set("timeout", 120)
 
-        def load(self):  # type: ignore[no-untyped-def]
+        def load(self) -> object:
             return application
 
     print(f"救助平台已启动：http://{host}:{port}/  （按 Ctrl+C 停止）", flush=True)
@@ -106,7 +106,7 @@ def _demo(args: object) -> int:
     if settings.JIUZHU_ALLOW_DEMO_ACCOUNTS:
         password = os.environ.get("JIUZHU_DEMO_PASSWORD") or secrets.token_urlsafe(9)
         accounts = demo_accounts_ensure(region_code=region, password=password)
-        print("\n演示账户（密码：%s）：" % password)
+        print(f"\n演示账户（密码：{password}）：")
         for username, label in accounts:
             print(f"  {username:<26} {label}")
     else:

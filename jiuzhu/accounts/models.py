@@ -53,10 +53,10 @@ class User(AbstractUser):
 
     def jurisdiction_prefix(self) -> str | None:
         """Leading code digits of everything this user may see; ``None`` means nothing."""
-        if self.region_id is None or not self.is_active:
+        if self.region is None or not self.is_active:
             return None
         level = RegionLevel(self.region.level)
-        return self.region_id[: PREFIX_LENGTH[level]]
+        return self.region.code[: PREFIX_LENGTH[level]]
 
 
 class ApiToken(models.Model):
@@ -71,3 +71,6 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = "接口令牌"
         verbose_name_plural = "接口令牌"
+
+    def __str__(self) -> str:
+        return f"{self.user} 的接口令牌（{self.expires_at:%Y-%m-%d %H:%M} 到期）"

@@ -39,13 +39,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.tag_label}"
 
-    @property
-    def tag_label(self) -> str:
-        try:
-            return AUDIT_TAG_LABELS[AuditTag(self.tag)]
-        except ValueError:
-            return self.tag
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AppendOnlyError("审计记录只能新增，不能修改")
@@ -53,3 +46,10 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("审计记录不能删除")
+
+    @property
+    def tag_label(self) -> str:
+        try:
+            return AUDIT_TAG_LABELS[AuditTag(self.tag)]
+        except ValueError:
+            return self.tag

@@ -8,7 +8,7 @@ from enum import StrEnum
 class AuditTag(StrEnum):
     LOGIN = "user:login"
     LOGIN_FAILED = "user:login_failed"
-    TOKEN_ISSUE = "user:token_issue"
+    TOKEN_ISSUE = "user:token_issue"  # noqa: S105 - an event name, not a secret
     ID_NUMBER_REVEAL = "person:id_number_reveal"
     HOUSEHOLD_CREATE = "household:create"
     HOUSEHOLD_UPDATE = "household:update"

@@ -14,5 +14,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if not user.is_authenticated:
         return {}
     return {
-        "can": {p.value: has_permission(user, p) for p in Permission},  # type: ignore[arg-type]
+        "can": {p.value: has_permission(user, p) for p in Permission},
     }

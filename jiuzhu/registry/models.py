@@ -33,7 +33,11 @@ from jiuzhu.registry.choices import (
     UrbanRural,
 )
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+def money_field(verbose_name: str, *, null: bool = False) -> models.DecimalField:
+    """Money in 元 with 分: DECIMAL(12,2), never float."""
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, null=null, blank=null)
 
 
 class EffectiveDatedQuerySet(RegionScopedQuerySet):
@@ -55,7 +59,7 @@ class Household(models.Model):
                               default=HouseholdStatus.ACTIVE)
     phone = models.CharField("联系电话", max_length=20, blank=True)
     # Assets: null means unknown (an asset test then cannot decide), never zero.
-    financial_assets = models.DecimalField("金融资产（元）", null=True, blank=True, **MONEY)
+    financial_assets = money_field("金融资产（元）", null=True)
     house_count = models.PositiveSmallIntegerField("住房（套）", null=True, blank=True)
     vehicle_count = models.PositiveSmallIntegerField("机动车（辆）", null=True, blank=True)
     created_at = models.DateTimeField("建档时间", auto_now_add=True)
@@ -172,7 +176,7 @@ class CategoryEnrollment(models.Model):
     category = models.CharField("类别", max_length=20, choices=Category.choices)
     valid_from = models.DateField("起始日期")
     valid_to = models.DateField("终止日期", null=True, blank=True)
-    amount_month = models.DecimalField("月保障金额（元）", null=True, blank=True, **MONEY)
+    amount_month = money_field("月保障金额（元）", null=True)
     decision_number = models.CharField("决定文号", max_length=60, blank=True)
     note = models.CharField("备注", max_length=200, blank=True)
     end_reason = models.CharField("退出原因", max_length=200, blank=True)
@@ -203,7 +207,7 @@ class Income(models.Model):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="incomes")
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="incomes")
     type = models.CharField("收入类型", max_length=30, choices=IncomeType.choices)
-    amount = models.DecimalField("金额（元）", **MONEY)
+    amount = money_field("金额（元）")
     period = models.CharField("周期", max_length=10, choices=Period.choices)
     valid_from = models.DateField("起始日期")
     valid_to = models.DateField("终止日期", null=True, blank=True)

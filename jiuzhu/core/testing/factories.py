@@ -26,7 +26,7 @@ VILLAGE_B1 = "140702002009"
 OTHER_COUNTY = "140703000000"
 OTHER_COUNTY_VILLAGE = "140703100901"
 
-PASSWORD = "ceshi-mima-2026"
+PASSWORD = "ceshi-mima-2026"  # noqa: S105 - test accounts only
 _sequence = itertools.count(1)
 
 ROLE_HOME_REGION = {
