@@ -1,0 +1,159 @@
+"""Batch tables: the Arrow schema the compiled rules read, built from cases or a registry snapshot,
+and the run of a compiled plan on an Ibis backend (DuckDB by default, Spark on request)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from jiuzhu.rules.case import Case
+from jiuzhu.rules.compile_ibis import OUTPUT_COLUMNS, BatchTables, compile_results
+from jiuzhu.rules.params import Library, ParameterSet, default_library, resolve
+from jiuzhu.rules.programmes import build_programmes
+
+MONEY = pa.decimal128(18, 2)
+HOUSEHOLDS_SCHEMA = pa.schema([
+    ("household_id", pa.int64()), ("region", pa.string()), ("area", pa.string()),
+    ("deposits", MONEY), ("houses", pa.int32()), ("vehicles_private", pa.int32()),
+    ("incomes_declared", pa.bool_()), ("expenses_declared", pa.bool_()), ("obligors_declared", pa.bool_()),
+    ("emergency_kind", pa.string()), ("emergency_loss", MONEY), ("emergency_expenses", MONEY),
+])
+MEMBERS_SCHEMA = pa.schema([
+    ("household_id", pa.int64()), ("member_index", pa.int32()), ("birth_date", pa.date32()),
+    ("sex", pa.string()), ("relation", pa.string()), ("hukou", pa.string()), ("in_household", pa.bool_()),
+    ("labour_capacity", pa.string()), ("self_care", pa.string()), ("care_setting", pa.string()),
+    ("disability_grade", pa.int32()), ("disability_type", pa.string()), ("serious_illness", pa.bool_()),
+    ("student", pa.string()),
+])
+MONEY_ROWS_SCHEMA = pa.schema([
+    ("household_id", pa.int64()), ("member_index", pa.int32()), ("type", pa.string()),
+    ("amount", MONEY), ("period", pa.string()),
+])
+OBLIGORS_SCHEMA = pa.schema([
+    ("household_id", pa.int64()), ("obligor_index", pa.int32()), ("annual_income", MONEY),
+    ("household_size", pa.int32()), ("age", pa.int32()), ("status", pa.string()),
+    ("severe_disability", pa.bool_()), ("incapacitated", pa.bool_()),
+])
+RESULT_SCHEMA = pa.schema([
+    ("household_id", pa.int64()), ("programme", pa.string()), ("eligible", pa.bool_()),
+    ("amount_month", pa.decimal128(12, 2)), *[(c, pa.decimal128(12, 2)) for c in OUTPUT_COLUMNS],
+])
+
+
+@dataclass
+class ArrowTables:
+    households: pa.Table
+    members: pa.Table
+    incomes: pa.Table
+    expenses: pa.Table
+    obligors: pa.Table
+
+    def as_dict(self) -> dict[str, pa.Table]:
+        return {"households": self.households, "members": self.members, "incomes": self.incomes,
+                "expenses": self.expenses, "obligors": self.obligors}
+
+
+def tables_from_cases(cases: Sequence[tuple[int, Case]]) -> ArrowTables:
+    """Arrow tables for (household id, case) pairs: how the parity tests feed the batch engines."""
+    households: list[dict[str, Any]] = []
+    members: list[dict[str, Any]] = []
+    incomes: list[dict[str, Any]] = []
+    expenses: list[dict[str, Any]] = []
+    obligors: list[dict[str, Any]] = []
+    for household_id, case in cases:
+        h = case.household
+        head = next((m for m in h.members if m.relation == "head"), None)
+        area = case.area if case.area is not None else (head.hukou if head else None)
+        assets = h.assets
+        households.append({
+            "household_id": household_id, "region": case.region[:6], "area": area,
+            "deposits": assets.deposits if assets else None, "houses": assets.houses if assets else None,
+            "vehicles_private": (sum(1 for v in assets.vehicles if v.purpose == "private"
+                                     and v.type not in ("disability_vehicle", "electric_bike"))
+                                 if assets and assets.vehicles is not None else None),
+            "incomes_declared": h.incomes is not None or any(m.incomes is not None for m in h.members),
+            "expenses_declared": h.expenses is not None, "obligors_declared": h.obligors is not None,
+            "emergency_kind": h.emergency.kind if h.emergency else None,
+            "emergency_loss": h.emergency.loss if h.emergency else None,
+            "emergency_expenses": h.emergency.expenses if h.emergency else None,
+        })
+        for index, m in enumerate(h.members):
+            members.append({
+                "household_id": household_id, "member_index": index, "birth_date": m.birth_date, "sex": m.sex,
+                "relation": m.relation, "hukou": m.hukou, "in_household": m.in_household,
+                "labour_capacity": m.labour_capacity, "self_care": m.self_care, "care_setting": m.care_setting,
+                "disability_grade": (None if not m.disability_known else m.disability.grade if m.disability else 0),
+                "disability_type": (None if not m.disability_known else m.disability.type if m.disability
+                                    else "none"),
+                "serious_illness": m.serious_illness,
+                "student": None if not m.student_known else (m.student or "none"),
+            })
+            for income in m.incomes or ():
+                incomes.append({"household_id": household_id, "member_index": index, "type": income.type,
+                                "amount": income.amount, "period": income.period})
+        for income in h.incomes or ():
+            incomes.append({"household_id": household_id, "member_index": None, "type": income.type,
+                            "amount": income.amount, "period": income.period})
+        for expense in h.expenses or ():
+            expenses.append({"household_id": household_id, "member_index": None, "type": expense.type,
+                             "amount": expense.amount, "period": expense.period})
+        for index, o in enumerate(h.obligors or ()):
+            obligors.append({"household_id": household_id, "obligor_index": index, "annual_income": o.annual_income,
+                             "household_size": o.household_size, "age": o.age, "status": o.status,
+                             "severe_disability": o.severe_disability, "incapacitated": o.incapacitated})
+    return ArrowTables(
+        households=pa.Table.from_pylist(households, HOUSEHOLDS_SCHEMA),
+        members=pa.Table.from_pylist(members, MEMBERS_SCHEMA),
+        incomes=pa.Table.from_pylist(incomes, MONEY_ROWS_SCHEMA),
+        expenses=pa.Table.from_pylist(expenses, MONEY_ROWS_SCHEMA),
+        obligors=pa.Table.from_pylist(obligors, OBLIGORS_SCHEMA),
+    )
+
+
+@dataclass(frozen=True)
+class Group:
+    """Households of one batch that share a parameter set (one county pack chain on one date)."""
+
+    regions: tuple[str, ...]
+    parameters: ParameterSet
+
+
+def parameter_groups(regions: Iterable[str], as_of: dt.date, library: Library,
+                     overlay: dict[str, tuple[Any, str]] | None = None) -> list[Group]:
+    """Group county codes by the parameter set they resolve to, so each group is one plan."""
+    by_fingerprint: dict[str, tuple[list[str], ParameterSet]] = {}
+    for region in sorted(set(regions)):
+        parameters = resolve(library, region, as_of, overlay)
+        entry = by_fingerprint.setdefault(parameters.fingerprint, ([], parameters))
+        entry[0].append(region)
+    return [Group(tuple(codes), parameters) for codes, parameters in by_fingerprint.values()]
+
+
+def run_batch(backend: Any, tables: dict[str, Any], *, as_of: dt.date, programmes: Sequence[str] | None = None,
+              library: Library | None = None, overlay: dict[str, tuple[Any, str]] | None = None,
+              regions: Iterable[str] | None = None) -> Any:
+    """The result expression (an Ibis table) for every household in ``tables`` (Ibis tables on ``backend``)."""
+    library = library or default_library()
+    households = tables["households"]
+    if regions is None:
+        regions = households.select("region").distinct().to_pyarrow().column(0).to_pylist()
+    parts = []
+    for group in parameter_groups(regions, as_of, library, overlay):
+        chosen = build_programmes(group.parameters, programmes)
+        selected = households.filter(households.region.isin(list(group.regions)))
+        batch = BatchTables(households=selected, members=tables["members"], incomes=tables["incomes"],
+                            expenses=tables["expenses"], obligors=tables["obligors"])
+        parts.append(compile_results(chosen, batch, as_of))
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.union(part)
+    return result
+
+
+def decimal_or_none(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
