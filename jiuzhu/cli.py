@@ -6,6 +6,7 @@ the same services the web UI uses. Bad input exits with status 2 and a Chinese m
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import sys
@@ -59,6 +60,16 @@ def _build_parser() -> ChineseArgumentParser:
     exp.add_argument("--out", required=True, help="输出文件路径")
     exp.add_argument("--region", default="", help="只导出该区划代码下的数据")
     exp.add_argument("--reason", default="命令行导出", help="导出事由（记入审计）")
+
+    policy = sub.add_parser("policy", help="救助政策计算（规则引擎）")
+    policy_sub = policy.add_subparsers(dest="policy_command", metavar="子命令", parser_class=ChineseArgumentParser)
+    policy_sub.required = True
+    compute = policy_sub.add_parser("compute", help="按案件文件计算各项救助（无需数据库）")
+    compute.add_argument("case", help="案件文件（JSON，格式见 docs/case-format.md）")
+    compute.add_argument("--as-of", dest="as_of", default=None, help="计算日期 YYYY-MM-DD（覆盖文件中的 as_of）")
+    compute.add_argument("--programme", action="append", default=None, help="只计算该项目（可重复）")
+    compute.add_argument("--json", action="store_true", help="在标准输出打印 JSON 结果")
+    compute.add_argument("--explain", action="store_true", help="打印中文计算过程")
 
     sub.add_parser("migrate", help="迁移数据库结构")
     manage = sub.add_parser("manage", help="运行 Django 管理命令")
@@ -116,9 +127,43 @@ def _demo(args: object) -> int:
     return _serve("127.0.0.1", getattr(args, "port", 8000), 2)
 
 
+def _policy_compute(args: argparse.Namespace) -> int:
+    """``jiuzhu policy compute``: the case-format contract; needs no database."""
+    import datetime as dt
+    import json
+
+    from jiuzhu.rules.case import case_from_json
+    from jiuzhu.rules.errors import RulesError
+    from jiuzhu.rules.evaluate import evaluate_case
+
+    try:
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError:
+        print(f"错误：--as-of 应为日期 YYYY-MM-DD，实为“{args.as_of}”", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        text = Path(args.case).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"错误：无法读取案件文件“{args.case}”：{error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        case = case_from_json(text, as_of=as_of, programmes=args.programme)
+        evaluation = evaluate_case(case)
+    except RulesError as error:
+        print(f"错误：{args.case}：{error.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(evaluation.output, ensure_ascii=False, indent=2))
+    if args.explain or not args.json:
+        print(evaluation.explain())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jiuzhu`` console script."""
     args = _build_parser().parse_args(argv)
+    if args.command == "policy":
+        return _policy_compute(args)
     _django_setup()
     from jiuzhu.core.errors import DomainError
 

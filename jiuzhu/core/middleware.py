@@ -12,7 +12,7 @@ from django.shortcuts import render
 from jiuzhu.core.errors import DomainError, PermissionRefused
 
 # Paths reachable without a session: the login page, static files, and the API (bearer tokens).
-PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/api/", "/healthz")
+PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/api/", "/healthz", "/favicon.ico")
 
 
 class LoginRequiredMiddleware:
@@ -23,6 +23,11 @@ class LoginRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
+            if request.headers.get("HX-Request") == "true":
+                # An expired session during an HTMX swap: send the whole page to the login form.
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = f"{settings.LOGIN_URL_PATH}?next={request.path}"
+                return response
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         return self.get_response(request)
 

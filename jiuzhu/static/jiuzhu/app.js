@@ -10,6 +10,14 @@ document.addEventListener("DOMContentLoaded", function () {
     var meta = document.querySelector('meta[name="csrf-token"]');
     if (meta) { event.detail.headers["X-CSRFToken"] = meta.content; }
   });
+  // Refusals (400/403/404/422) come back as Chinese error partials: show them instead of dropping them.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 400 || status === 403 || status === 404 || status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   // Buttons that ask for confirmation carry data-confirm="…" instead of inline onclick.
   document.body.addEventListener("click", function (event) {
     var target = event.target.closest("[data-confirm]");

@@ -1,0 +1,29 @@
+"""The rights table, written out as docs/architecture.md shows it, so a change to it is deliberate."""
+
+from __future__ import annotations
+
+from jiuzhu.accounts.models import Role
+from jiuzhu.accounts.permissions import ROLE_PERMISSIONS, Permission
+
+V, E, R, I, X, A, U = (Permission.REGISTRY_VIEW, Permission.REGISTRY_EDIT, Permission.ID_NUMBER_REVEAL,  # noqa: E741
+                       Permission.REGISTRY_IMPORT, Permission.REGISTRY_EXPORT, Permission.AUDIT_VIEW,
+                       Permission.USERS_MANAGE)
+
+DOCUMENTED = {
+    Role.VILLAGE_INFO_WORKER: {V, E},
+    Role.TOWNSHIP_OFFICER: {V, E, R, I, X},
+    Role.TOWNSHIP_REVIEWER: {V, R, X},
+    Role.COUNTY_MANAGER: {V, E, R, I, X, A},
+    Role.DEPARTMENT_USER: {V},
+    Role.SUPERVISOR: {V, X, A},
+    Role.SYSTEM_ADMIN: {V, A, U},
+}
+
+
+def test_role_rights_match_the_documented_table() -> None:
+    assert {role: set(rights) for role, rights in ROLE_PERMISSIONS.items()} == DOCUMENTED
+
+
+def test_no_role_but_case_workers_sees_full_id_numbers() -> None:
+    revealing = {role for role, rights in ROLE_PERMISSIONS.items() if Permission.ID_NUMBER_REVEAL in rights}
+    assert revealing == {Role.TOWNSHIP_OFFICER, Role.TOWNSHIP_REVIEWER, Role.COUNTY_MANAGER}
