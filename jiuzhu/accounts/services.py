@@ -6,8 +6,11 @@ import datetime as dt
 import hashlib
 import secrets
 
+from axes.helpers import get_client_ip_address
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -25,18 +28,25 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
 def api_token_issue(*, request: HttpRequest, username: str, password: str) -> str:
     """Check the password (django-axes counts failures and locks out) and return a new bearer token."""
-    # axes needs the request to count failures per address (DESIGN.md §5b).
+    # axes needs the request to count failures per address (DESIGN.md §5b). It records a failure in the
+    # database as it happens, so authenticate() stays outside the transaction: raising the refusal below
+    # inside one would roll the failure back and the lockout would never trigger.
     user = authenticate(request, username=username, password=password)
     if user is None or not isinstance(user, User) or user.is_system:
         raise DomainError("bad_credentials", "用户名或密码错误，或账户已被锁定。")
     token = secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, digest=token_digest(token),
-                            expires_at=timezone.now() + dt.timedelta(hours=settings.JIUZHU_API_TOKEN_HOURS))
-    audit_record(actor=user, tag=AuditTag.TOKEN_ISSUE, subject_type="user", subject_id=user.pk, channel="api",
-                 ip_address=request.META.get("REMOTE_ADDR"))
+    with transaction.atomic():
+        ApiToken.objects.create(user=user, digest=token_digest(token),
+                                expires_at=timezone.now() + dt.timedelta(hours=settings.JIUZHU_API_TOKEN_HOURS))
+        audit_record(actor=user, tag=AuditTag.TOKEN_ISSUE, subject_type="user", subject_id=user.pk,
+                     channel="api", ip_address=request.META.get("REMOTE_ADDR"))
+        # A successful sign-in: clear this user's failures from this address as login() would
+        # (AXES_RESET_ON_SUCCESS), without the session axes' login hook would create.
+        update_last_login(type(user), user)
+        if settings.AXES_RESET_ON_SUCCESS:
+            axes_reset(ip=get_client_ip_address(request), username=user.get_username())
     return token
 
 

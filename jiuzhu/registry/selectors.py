@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from jiuzhu.accounts.models import User
 from jiuzhu.core import id_numbers
+from jiuzhu.regions.models import Region, RegionLevel
+from jiuzhu.regions.selectors import region_full_name
 from jiuzhu.registry.choices import Category, HouseholdStatus
 from jiuzhu.registry.models import CategoryEnrollment, Household, Income, Membership, Person
 
@@ -25,6 +28,17 @@ class HouseholdFilter:
 def _looks_like_id_number(text: str) -> bool:
     text = id_numbers.normalize(text)
     return len(text) == 18 and text[:17].isdigit()
+
+
+def looks_like_id_number(text: str) -> bool:
+    """Whether a search text is taken as an ID number (exact match) rather than a name or 户编号."""
+    return _looks_like_id_number(text)
+
+
+def looks_like_name(text: str) -> bool:
+    """Whether a search text is taken as the start of a member's name (not an ID number, not a 户编号)."""
+    text = text.strip()
+    return bool(text) and not _looks_like_id_number(text) and not text.isascii()
 
 
 def household_list_for(*, user: User, filters: HouseholdFilter, on: dt.date | None = None) -> QuerySet[Household]:
@@ -43,28 +57,38 @@ def household_list_for(*, user: User, filters: HouseholdFilter, on: dt.date | No
         if _looks_like_id_number(query):
             members = Membership.objects.current().filter(person__id_number=id_numbers.normalize(query))
             households = households.filter(id__in=members.values("household_id"))
+        elif not looks_like_name(query):  # a 户编号 (names are Chinese); one exact index lookup
+            households = households.filter(household_number=query)
         else:
+            # No OR with the 户编号 here: on PostgreSQL an OR beside the subquery forces a scan of every household.
             members = Membership.objects.current().filter(person__name__startswith=query)
-            households = households.filter(Q(id__in=members.values("household_id")) | Q(household_number=query))
+            households = households.filter(id__in=members.values("household_id"))
     return households.select_related("region").order_by("household_number")
 
 
-def household_page_rows(*, households: list[Household]) -> list[Household]:
-    """Attach ``head``, ``member_count`` and ``current_categories`` to one page of households (3 queries)."""
+def household_page_rows(*, households: list[Household], on: dt.date | None = None) -> list[Household]:
+    """Attach ``head``, ``member_count``, ``current_categories`` (labels) and ``category_tags`` (``Category``
+    members, statuses first) to one page of households (2 queries). Memberships and categories are those
+    in force on ``on`` (default: the open-ended, current ones)."""
     ids = [h.id for h in households]
     members: dict[int, list[Membership]] = {i: [] for i in ids}
-    for membership in Membership.objects.current().filter(household_id__in=ids).select_related("person"):
+    memberships = Membership.objects.filter(household_id__in=ids)
+    memberships = memberships.active_on(on) if on else memberships.current()
+    for membership in memberships.select_related("person"):
         members[membership.household_id].append(membership)
-    categories: dict[int, list[str]] = {i: [] for i in ids}
-    for enrollment in CategoryEnrollment.objects.current().filter(household_id__in=ids).order_by("category"):
-        label = Category(enrollment.category).label
-        if label not in categories[enrollment.household_id]:
-            categories[enrollment.household_id].append(label)
+    enrollments = CategoryEnrollment.objects.filter(household_id__in=ids)
+    enrollments = enrollments.active_on(on) if on else enrollments.current()
+    found: dict[int, set[Category]] = {i: set() for i in ids}
+    for household_id, category in enrollments.order_by().values_list("household_id", "category").distinct():
+        found[household_id].add(Category(category))
+    order = list(Category)
     for household in households:
         rows = members[household.id]
+        tags = sorted(found[household.id], key=order.index)
         household.head = next((m.person for m in rows if m.relation == "head"), None)  # type: ignore[attr-defined]
         household.member_count = len(rows)  # type: ignore[attr-defined]
-        household.current_categories = categories[household.id]  # type: ignore[attr-defined]
+        household.current_categories = [tag.label for tag in tags]  # type: ignore[attr-defined]
+        household.category_tags = tags  # type: ignore[attr-defined]
     return households
 
 
@@ -93,6 +117,12 @@ def household_enrollment_history(*, household: Household) -> list[CategoryEnroll
                 .order_by("valid_from", "id"))
 
 
+def household_enrollments_active_on(*, household: Household, on: dt.date) -> list[CategoryEnrollment]:
+    """The household's categories (whole or of one member) in force on ``on``."""
+    return list(CategoryEnrollment.objects.filter(household=household).active_on(on).select_related("person")
+                .order_by("valid_from", "id"))
+
+
 def person_get_for(*, user: User, person_id: int) -> Person:
     return get_object_or_404(Person.objects.visible_to(user), pk=person_id)
 
@@ -101,7 +131,125 @@ def person_current_membership(*, person: Person) -> Membership | None:
     return Membership.objects.current().filter(person=person).select_related("household").first()
 
 
-def enrollments_active_on(*, user: User, category: str, on: dt.date, region_code: str = "") -> QuerySet[CategoryEnrollment]:
+def person_latest_membership(*, person: Person) -> Membership | None:
+    """The current membership, else the one that ended last (a person who moved out or died)."""
+    return (Membership.objects.filter(person=person).select_related("household")
+            .order_by(F("valid_to").desc(nulls_first=True), "-valid_from", "-id").first())
+
+
+def person_current_enrollments(*, person: Person, on: dt.date) -> list[CategoryEnrollment]:
+    """Categories naming this person individually that are in force on ``on`` (e.g. 特困 of a member who died)."""
+    return list(CategoryEnrollment.objects.active_on(on).filter(person=person).order_by("valid_from", "id"))
+
+
+def membership_get_for(*, user: User, membership_id: int) -> Membership:
+    """One membership inside the user's jurisdiction, else 404."""
+    return get_object_or_404(Membership.objects.visible_to(user).select_related("person", "household"),
+                             pk=membership_id)
+
+
+def enrollment_get_for(*, user: User, enrollment_id: int) -> CategoryEnrollment:
+    """One category enrollment inside the user's jurisdiction, else 404."""
+    return get_object_or_404(CategoryEnrollment.objects.visible_to(user).select_related("person", "household"),
+                             pk=enrollment_id)
+
+
+@dataclass(frozen=True)
+class HouseholdDetail:
+    """Everything the household page shows, read in a fixed handful of queries."""
+
+    household: Household
+    region_name: str  # 省市县乡村 full name
+    members: list[Membership]  # current, head first, each person with current incomes prefetched
+    head: Person | None
+    membership_history: list[Membership]
+    enrollment_history: list[CategoryEnrollment]
+    active_enrollments: list[CategoryEnrollment]  # in force on the day asked
+
+
+def household_detail_for(*, user: User, household_id: int, on: dt.date) -> HouseholdDetail:
+    """The household page's data; 404 outside the user's jurisdiction."""
+    household = household_get_for(user=user, household_id=household_id)
+    members = household_members(household=household)
+    history = household_enrollment_history(household=household)
+    active = [e for e in history if e.valid_from <= on and (e.valid_to is None or e.valid_to >= on)]
+    return HouseholdDetail(
+        household=household,
+        region_name=region_full_name(region=household.region),
+        members=members,
+        head=next((m.person for m in members if m.relation == "head"), None),
+        membership_history=household_membership_history(household=household),
+        enrollment_history=history,
+        active_enrollments=active,
+    )
+
+
+def short_region_name(name: str) -> str:
+    """The name people say: 羊毫街社区居民委员会 → 羊毫街社区, 东赵村村民委员会 → 东赵村 (official names stay in
+    the full region path)."""
+    for suffix, replacement in (("社区居民委员会", "社区"), ("村村民委员会", "村"), ("村民委员会", "村"),
+                                ("居民委员会", "居委会")):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)] + replacement
+    return name
+
+
+@dataclass(frozen=True)
+class RegionOption:
+    code: str
+    name: str
+    level: str
+    prefix: str  # leading code digits of the region and everything under it
+    parent_code: str | None
+    parent_name: str
+    depth: int  # levels below the first level offered, for indentation
+
+    @property
+    def short_name(self) -> str:
+        return short_region_name(self.name)
+
+    @property
+    def indented_name(self) -> str:
+        return "\u3000" * self.depth + self.short_name
+
+
+# Levels a region filter offers below the user's own region: two levels keep a county's list (about
+# 300 townships and villages) in one select; a city or province user narrows by county and township.
+_LEVEL_ORDER = [RegionLevel.NATIONAL, RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY,
+                RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
+FILTER_LEVELS_BELOW = 2
+
+
+def region_options_for(*, user: User, villages_only: bool = False) -> list[RegionOption]:
+    """Regions inside the user's jurisdiction, in tree order: the next two levels below the user's region
+    for a filter, or every village (``villages_only``) for choosing where a household lives."""
+    prefix = user.jurisdiction_prefix()
+    if prefix is None or user.region is None:
+        return []
+    own = _LEVEL_ORDER.index(RegionLevel(user.region.level))
+    if villages_only:
+        levels = [RegionLevel.VILLAGE]
+    else:
+        levels = _LEVEL_ORDER[own + 1: own + 1 + FILTER_LEVELS_BELOW] or [RegionLevel.VILLAGE]
+    regions = (Region.objects.filter(code__startswith=prefix, level__in=levels).select_related("parent")
+               .order_by("code"))
+    first = min(_LEVEL_ORDER.index(level) for level in levels)
+    return [RegionOption(code=r.code, name=r.name, level=r.level, prefix=r.prefix, parent_code=r.parent_id,
+                         parent_name=r.parent.name if r.parent else "",
+                         depth=_LEVEL_ORDER.index(RegionLevel(r.level)) - first)
+            for r in regions]
+
+
+def village_get_for(*, user: User, code: str) -> Region:
+    """A village inside the user's jurisdiction, else 404."""
+    prefix = user.jurisdiction_prefix()
+    if prefix is None or not code.startswith(prefix):
+        raise Http404("不在管辖范围内")
+    return get_object_or_404(Region, code=code, level=RegionLevel.VILLAGE)
+
+
+def enrollments_active_on(*, user: User, category: str, on: dt.date,
+                          region_code: str = "") -> QuerySet[CategoryEnrollment]:
     """Enrollments in ``category`` in force on ``on`` inside the user's jurisdiction (and ``region_code``).
 
     "Who was in 低保 in this village on 2025-06-30" is
@@ -141,3 +289,11 @@ def household_counts_by_category(*, user: User, on: dt.date) -> dict[str, int]:
         counts[row["category"]] = row["households"]
     counts["households"] = Household.objects.visible_to(user).filter(status=HouseholdStatus.ACTIVE).count()
     return counts
+
+
+def person_enrollments_for(*, user: User, person: Person) -> list[CategoryEnrollment]:
+    """Enrollments covering a person, oldest first: those naming them individually (in any household the
+    user may see) and the whole-household ones of their current household."""
+    current = Membership.objects.current().filter(person=person).values("household_id")
+    covering = Q(person=person) | Q(person__isnull=True, household_id__in=current)
+    return list(CategoryEnrollment.objects.visible_to(user).filter(covering).order_by("valid_from", "id"))

@@ -160,6 +160,11 @@ def person_update(*, actor: User, person: Person, changes: dict[str, Any], relat
     after = _snapshot(person, PERSON_FIELDS)
     if relation is not None:
         membership = Membership.objects.current().filter(person=person).first()
+        if (membership is not None and relation == "head" and membership.relation != "head"
+                and Membership.objects.current().filter(household_id=membership.household_id, relation="head")
+                .exists()):
+            raise RegistryValidationError(
+                [FieldProblem("relation", "与户主关系", "该户已有户主，请先把原户主改为其他关系")])
         if membership is not None and membership.relation != relation:
             before["relation"], after["relation"] = membership.relation, relation
             membership.relation = relation
@@ -175,6 +180,8 @@ def membership_end(*, actor: User, membership: Membership, on: dt.date, status: 
                    channel: str = "web") -> Membership:
     """A member leaves (moves out, dies): the membership ends on ``on``; history stays."""
     require(actor, Permission.REGISTRY_EDIT)
+    if status not in (PersonStatus.MOVED_OUT, PersonStatus.DECEASED):
+        raise DomainError("membership_end_status", "成员离开家庭的情形只能是“迁出”或“死亡”。")
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.valid_to is not None:
         raise DomainError("membership_ended", "该成员关系已经终止。")
@@ -204,10 +211,20 @@ def enrollment_start(*, actor: User, household: Household, category: str, valid_
     if category in STATUS_CATEGORIES:
         clash = current.filter(category__in=STATUS_CATEGORIES, person=person).exclude(category=category).first()
         if clash is not None:
-            raise DomainError("status_exclusive", f"该{'人员' if person else '家庭'}已是“{Category(clash.category).label}”，"
-                                                  f"请先办理退出再纳入“{Category(category).label}”。")
+            raise DomainError("status_exclusive",
+                              f"该{'人员' if person else '家庭'}已是“{Category(clash.category).label}”，"
+                              f"请先办理退出再纳入“{Category(category).label}”。")
     if current.filter(category=category, person=person).exists():
         raise DomainError("already_enrolled", f"已在“{Category(category).label}”中。")
+    # History must stay unambiguous: a new period may not begin before an earlier one of the same
+    # category (or, for statuses, of another status) of the same household or person ended.
+    clashing = [category, *STATUS_CATEGORIES] if category in STATUS_CATEGORIES else [category]
+    earlier = (CategoryEnrollment.objects.filter(household=household, person=person, category__in=clashing,
+                                                 valid_to__gte=valid_from).order_by("-valid_to").first())
+    if earlier is not None:
+        raise DomainError("enrollment_overlap",
+                          f"纳入日期{valid_from:%Y-%m-%d}早于此前“{Category(earlier.category).label}”认定的终止日期"
+                          f"{earlier.valid_to:%Y-%m-%d}，时间段不能重叠。")
     enrollment = CategoryEnrollment.objects.create(
         household=household, person=person, category=category, valid_from=valid_from,
         amount_month=amount_month, decision_number=decision_number, note=note)

@@ -1,13 +1,318 @@
-"""Registry pages (placeholder until the UI work lands)."""
+"""Registry pages: the household list and page, and the forms that change households, members and
+categories. Views parse, call one selector or service and render; records outside the user's
+jurisdiction are 404 (the selectors), missing rights are 403 (``require``, rendered by the middleware).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
+from django.views.decorators.http import require_http_methods
+
+from jiuzhu.accounts.models import User
+from jiuzhu.accounts.permissions import Permission, require
+from jiuzhu.core.errors import DomainError, PermissionRefused
+from jiuzhu.registry import selectors, services
+from jiuzhu.registry.forms import (
+    EnrollmentEndForm,
+    EnrollmentStartForm,
+    HouseholdCreateForm,
+    HouseholdEditForm,
+    HouseholdFilterForm,
+    MemberAddForm,
+    MembershipEndForm,
+    PersonEditForm,
+    PersonForm,
+    RevealForm,
+    add_problems,
+)
+
+PAGE_SIZE = 20
+# A one-character surname matches tens of thousands of households in a county of a million people; counting
+# them all costs about a second on PostgreSQL, and nobody pages through them: name searches count this far.
+NAME_SEARCH_CAP = 1000
+HOUSEHOLD_EDIT_FIELDS = ("urban_rural", "address", "phone", "financial_assets", "house_count", "vehicle_count",
+                         "status")
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (the middleware sends everyone else to the login page)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _is_partial(request: HttpRequest) -> bool:
+    """An HTMX request that wants a fragment (a history restore after a cache miss wants the page)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
+
+
+def _show_domain_error(form: forms.Form, error: DomainError) -> None:
+    """A refusal of the service shown on the form: field problems next to their fields, others on top."""
+    if isinstance(error, PermissionRefused):
+        raise error
+    if isinstance(error, services.RegistryValidationError):
+        add_problems(form, error.problems)
+    else:
+        form.add_error(None, error.message)
 
 
 def household_list_view(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("")
+    user = _user(request)
+    require(user, Permission.REGISTRY_VIEW)
+    today = timezone.localdate()
+    form = HouseholdFilterForm(request.GET or None, regions=selectors.region_options_for(user=user))
+    form.is_valid()
+    filters = form.to_filter()
+    households = selectors.household_list_for(user=user, filters=filters, on=today)
+    paginator = CappedPaginator(households, PAGE_SIZE,
+                                cap=NAME_SEARCH_CAP if selectors.looks_like_name(filters.query) else None)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = selectors.household_page_rows(households=list(page.object_list), on=today)
+    kept = {k: v for k, v in (form.cleaned_data if form.is_bound else {}).items() if v}
+    context = {
+        "form": form, "page": page, "rows": rows, "today": today,
+        "filtered": bool(kept), "pager_query": urlencode(kept),
+        "page_numbers": _page_numbers(page.number, page.paginator.num_pages),
+    }
+    if _is_partial(request):
+        response = render(request, "registry/household_list.html#results", context)
+        if selectors.looks_like_id_number(filters.query):
+            response["HX-Push-Url"] = "false"  # a full ID number stays out of the address bar and history
+    else:
+        response = render(request, "registry/household_list.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
+class CappedPaginator(Paginator):
+    """A paginator that, given a ``cap``, counts no further than it (``truncated`` says whether more exist)."""
+
+    def __init__(self, queryset: QuerySet[Any], per_page: int, *, cap: int | None) -> None:
+        super().__init__(queryset, per_page)
+        self.queryset = queryset
+        self.cap = cap
+        self.truncated = False
+
+    @cached_property
+    def count(self) -> int:
+        if self.cap is None:
+            return self.queryset.count()
+        found = self.queryset[: self.cap + 1].count()  # COUNT over a LIMITed subquery
+        self.truncated = found > self.cap
+        return min(found, self.cap)
+
+
+def _page_numbers(current: int, last: int) -> list[int | None]:
+    """Page links around the current page, first and last always; ``None`` marks a gap (…)."""
+    shown = sorted({1, last, *range(max(1, current - 2), min(last, current + 2) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
+
+
+def household_detail_view(request: HttpRequest, household_id: int) -> HttpResponse:
+    user = _user(request)
+    require(user, Permission.REGISTRY_VIEW)
+    today = timezone.localdate()
+    detail = selectors.household_detail_for(user=user, household_id=household_id, on=today)
+    return render(request, "registry/household_detail.html", {"d": detail, "h": detail.household, "today": today})
+
+
+@require_http_methods(["GET", "POST"])
 def household_create_view(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("")
+    user = _user(request)
+    require(user, Permission.REGISTRY_EDIT)
+    villages = selectors.region_options_for(user=user, villages_only=True)
+    form = HouseholdCreateForm(request.POST or None, villages=villages)
+    head_form = PersonForm(request.POST or None, prefix="head")
+    both_valid = all([form.is_valid(), head_form.is_valid()])  # both run, so every error shows at once
+    if request.method == "POST" and both_valid:
+        village = selectors.village_get_for(user=user, code=form.cleaned_data["village"])
+        try:
+            household = services.household_create(
+                actor=user, region=village, head=head_form.person_data(),
+                urban_rural=form.cleaned_data["urban_rural"], address=form.cleaned_data["address"],
+                phone=form.cleaned_data["phone"], valid_from=form.cleaned_data["valid_from"])
+        except services.RegistryValidationError as error:
+            add_problems(head_form, error.problems)
+        except DomainError as error:
+            _show_domain_error(form, error)
+        else:
+            messages.success(request, f"已新增家庭，户编号 {household.household_number}。")
+            return redirect("household_detail", household_id=household.pk)
+    return render(request, "registry/household_form.html",
+                  {"form": form, "head_form": head_form, "creating": True})
+
+
+@require_http_methods(["GET", "POST"])
+def household_edit_view(request: HttpRequest, household_id: int) -> HttpResponse:
+    user = _user(request)
+    household = selectors.household_get_for(user=user, household_id=household_id)
+    require(user, Permission.REGISTRY_EDIT)
+    initial = {field: getattr(household, field) for field in HOUSEHOLD_EDIT_FIELDS}
+    form = HouseholdEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {field: form.cleaned_data[field] for field in HOUSEHOLD_EDIT_FIELDS}
+        try:
+            services.household_update(actor=user, household=household, changes=changes)
+        except DomainError as error:
+            _show_domain_error(form, error)
+        else:
+            messages.success(request, "家庭信息已保存。")
+            return redirect("household_detail", household_id=household.pk)
+    return render(request, "registry/household_form.html", {"form": form, "household": household})
+
+
+@require_http_methods(["GET", "POST"])
+def member_add_view(request: HttpRequest, household_id: int) -> HttpResponse:
+    user = _user(request)
+    household = selectors.household_get_for(user=user, household_id=household_id)
+    require(user, Permission.REGISTRY_EDIT)
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.person_add_to_household(
+                actor=user, household=household, person_data=form.person_data(),
+                relation=form.cleaned_data["relation"], in_household=form.cleaned_data["in_household"],
+                valid_from=form.cleaned_data["valid_from"])
+        except DomainError as error:
+            _show_domain_error(form, error)
+        else:
+            messages.success(request, f"已将{person.name}登记为家庭成员。")
+            return redirect("household_detail", household_id=household.pk)
+    return render(request, "registry/person_form.html", {"form": form, "household": household})
+
+
+@require_http_methods(["GET", "POST"])
+def person_edit_view(request: HttpRequest, person_id: int) -> HttpResponse:
+    user = _user(request)
+    person = selectors.person_get_for(user=user, person_id=person_id)
+    require(user, Permission.REGISTRY_EDIT)
+    membership = selectors.person_latest_membership(person=person)
+    is_current = membership is not None and membership.valid_to is None
+    derived = ("id_number", "sex", "birth_date")  # the number never goes into the page; the others follow it
+    initial: dict[str, Any] = {field: getattr(person, field) for field in PersonForm.person_fields
+                               if field not in derived}
+    if membership is not None:
+        initial["relation"] = membership.relation
+    form = PersonEditForm(request.POST or None, initial=initial, has_household=is_current,
+                          current_id_number=person.id_number, current_sex=person.sex,
+                          current_birth_date=person.birth_date)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_update(actor=user, person=person, changes=form.person_data(),
+                                   relation=form.cleaned_data.get("relation"))
+        except DomainError as error:
+            _show_domain_error(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['name']}的信息已保存，修改前的内容已记入审计日志。")
+            if membership is not None:
+                return redirect("household_detail", household_id=membership.household_id)
+            return redirect("household_list")
+    return render(request, "registry/person_form.html",
+                  {"form": form, "person": person, "household": membership.household if membership else None})
+
+
+@require_http_methods(["GET", "POST"])
+def membership_end_view(request: HttpRequest, membership_id: int) -> HttpResponse:
+    user = _user(request)
+    membership = selectors.membership_get_for(user=user, membership_id=membership_id)
+    require(user, Permission.REGISTRY_EDIT)
+    form = MembershipEndForm(request.POST or None, joined_on=membership.valid_from)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_end(actor=user, membership=membership, on=form.cleaned_data["on"],
+                                    status=form.cleaned_data["status"], reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            _show_domain_error(form, error)
+        else:
+            messages.success(request, f"{membership.person.name}的家庭成员关系已终止，历史记录保留。")
+            return redirect("household_detail", household_id=membership.household_id)
+    open_enrollments = selectors.person_current_enrollments(person=membership.person, on=timezone.localdate())
+    return render(request, "registry/membership_end.html",
+                  {"form": form, "membership": membership, "household": membership.household,
+                   "open_enrollments": open_enrollments})
+
+
+@require_http_methods(["GET", "POST"])
+def enrollment_start_view(request: HttpRequest, household_id: int) -> HttpResponse:
+    user = _user(request)
+    household = selectors.household_get_for(user=user, household_id=household_id)
+    require(user, Permission.REGISTRY_EDIT)
+    members = selectors.household_members(household=household)
+    form = EnrollmentStartForm(request.POST or None, members=[(m.person_id, m.person.name) for m in members])
+    if request.method == "POST" and form.is_valid():
+        person_id = form.person_id()
+        person = next(m.person for m in members if m.person_id == person_id) if person_id else None
+        try:
+            enrollment = services.enrollment_start(
+                actor=user, household=household, category=form.cleaned_data["category"],
+                valid_from=form.cleaned_data["valid_from"], person=person,
+                amount_month=form.cleaned_data["amount_month"],
+                decision_number=form.cleaned_data["decision_number"], note=form.cleaned_data["note"])
+        except DomainError as error:
+            _show_domain_error(form, error)
+        else:
+            messages.success(request, f"已纳入“{enrollment.get_category_display()}”。")
+            return redirect("household_detail", household_id=household.pk)
+    active = selectors.household_enrollments_active_on(household=household, on=timezone.localdate())
+    return render(request, "registry/enrollment_start.html", {"form": form, "household": household,
+                                                              "active_enrollments": active})
+
+
+@require_http_methods(["GET", "POST"])
+def enrollment_end_view(request: HttpRequest, enrollment_id: int) -> HttpResponse:
+    user = _user(request)
+    enrollment = selectors.enrollment_get_for(user=user, enrollment_id=enrollment_id)
+    require(user, Permission.REGISTRY_EDIT)
+    form = EnrollmentEndForm(request.POST or None, started_on=enrollment.valid_from)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enrollment_end(actor=user, enrollment=enrollment, on=form.cleaned_data["on"],
+                                    reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            _show_domain_error(form, error)
+        else:
+            messages.success(request, f"已办理退出“{enrollment.get_category_display()}”。")
+            return redirect("household_detail", household_id=enrollment.household_id)
+    return render(request, "registry/enrollment_end.html",
+                  {"form": form, "enrollment": enrollment, "household": enrollment.household})
+
+
+@require_http_methods(["GET", "POST"])
+def person_reveal_view(request: HttpRequest, person_id: int) -> HttpResponse:
+    """GET: the reason form (or, with ``?cancel``, the masked number again); POST: the full number, audited."""
+    user = _user(request)
+    person = selectors.person_get_for(user=user, person_id=person_id)
+    require(user, Permission.ID_NUMBER_REVEAL)
+    partial = _is_partial(request)
+    if request.method == "GET" and "cancel" in request.GET and partial:
+        return render(request, "registry/person_reveal.html#masked", {"person": person})
+    form = RevealForm(request.POST or None, auto_id=f"id_reveal{person.pk}_%s")  # unique per row
+    context: dict[str, Any] = {"form": form, "person": person,
+                               "household": getattr(selectors.person_latest_membership(person=person),
+                                                    "household", None)}
+    if request.method == "POST" and form.is_valid():
+        context["revealed"] = services.id_number_reveal(
+            actor=user, person=person, reason=form.cleaned_data["reason"], ip_address=request.META.get("REMOTE_ADDR"))
+        template = "registry/person_reveal.html#revealed" if partial else "registry/person_reveal.html"
+    else:
+        template = "registry/person_reveal.html#reveal_form" if partial else "registry/person_reveal.html"
+    response = render(request, template, context)
+    response["Cache-Control"] = "no-store"  # a revealed number must not stay in a cache
+    return response
