@@ -15,6 +15,7 @@ from typing import Any
 from jiuzhu.accounts.models import Department, Role, User
 from jiuzhu.core.id_numbers import with_check_character
 from jiuzhu.regions.models import Region, RegionLevel
+from jiuzhu.regions.services import regions_load_fixture
 from jiuzhu.registry.models import Household, Membership, Person
 
 COUNTY = "140702000000"
@@ -42,6 +43,9 @@ ROLE_HOME_REGION = {
 
 def region(code: str) -> Region:
     """A real region from the fixture, or the synthetic village outside the jurisdiction."""
+    if not Region.objects.filter(level=RegionLevel.NATIONAL).exists():
+        # transaction=True tests flush every table, the migration-loaded regions included.
+        regions_load_fixture()
     if code == OTHER_COUNTY_VILLAGE:
         township = Region.objects.filter(code__startswith="140703", level=RegionLevel.TOWNSHIP).first()
         assert township is not None
