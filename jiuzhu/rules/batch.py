@@ -11,17 +11,21 @@ from typing import Any
 
 import pyarrow as pa
 
-from jiuzhu.rules.case import Case
+from jiuzhu.rules.case import EXPENSE_TYPES, INCOME_TYPES, Case, Money
 from jiuzhu.rules.compile_ibis import OUTPUT_COLUMNS, BatchTables, compile_results
 from jiuzhu.rules.params import Library, ParameterSet, default_library, resolve
 from jiuzhu.rules.programmes import build_programmes
 
 MONEY = pa.decimal128(18, 2)
+# Incomes and expenses arrive wide, as annual totals per type (a month counts 12 times), so the
+# engines sum columns instead of joining a long table of rows; null means none of that type.
 HOUSEHOLDS_SCHEMA = pa.schema([
     ("household_id", pa.int64()), ("region", pa.string()), ("area", pa.string()),
     ("deposits", MONEY), ("houses", pa.int32()), ("vehicles_private", pa.int32()),
     ("incomes_declared", pa.bool_()), ("expenses_declared", pa.bool_()), ("obligors_declared", pa.bool_()),
     ("emergency_kind", pa.string()), ("emergency_loss", MONEY), ("emergency_expenses", MONEY),
+    *[(f"income_{t}", MONEY) for t in INCOME_TYPES],
+    *[(f"expense_{t}", MONEY) for t in EXPENSE_TYPES],
 ])
 MEMBERS_SCHEMA = pa.schema([
     ("household_id", pa.int64()), ("member_index", pa.int32()), ("birth_date", pa.date32()),
@@ -29,10 +33,7 @@ MEMBERS_SCHEMA = pa.schema([
     ("labour_capacity", pa.string()), ("self_care", pa.string()), ("care_setting", pa.string()),
     ("disability_grade", pa.int32()), ("disability_type", pa.string()), ("serious_illness", pa.bool_()),
     ("student", pa.string()),
-])
-MONEY_ROWS_SCHEMA = pa.schema([
-    ("household_id", pa.int64()), ("member_index", pa.int32()), ("type", pa.string()),
-    ("amount", MONEY), ("period", pa.string()),
+    *[(f"income_{t}", MONEY) for t in INCOME_TYPES],
 ])
 OBLIGORS_SCHEMA = pa.schema([
     ("household_id", pa.int64()), ("obligor_index", pa.int32()), ("annual_income", MONEY),
@@ -49,21 +50,26 @@ RESULT_SCHEMA = pa.schema([
 class ArrowTables:
     households: pa.Table
     members: pa.Table
-    incomes: pa.Table
-    expenses: pa.Table
     obligors: pa.Table
 
     def as_dict(self) -> dict[str, pa.Table]:
-        return {"households": self.households, "members": self.members, "incomes": self.incomes,
-                "expenses": self.expenses, "obligors": self.obligors}
+        return {"households": self.households, "members": self.members, "obligors": self.obligors}
+
+
+def annual_by_type(items: Iterable[Money] | None, types: Sequence[str], prefix: str) -> dict[str, Decimal | None]:
+    """Annual totals per type (month × 12), the wide columns the engines read."""
+    totals: dict[str, Decimal | None] = {f"{prefix}{t}": None for t in types}
+    for item in items or ():
+        key = f"{prefix}{item.type}"
+        annual = item.amount * 12 if item.period == "month" else item.amount
+        totals[key] = (totals[key] or Decimal(0)) + annual
+    return totals
 
 
 def tables_from_cases(cases: Sequence[tuple[int, Case]]) -> ArrowTables:
     """Arrow tables for (household id, case) pairs: how the parity tests feed the batch engines."""
     households: list[dict[str, Any]] = []
     members: list[dict[str, Any]] = []
-    incomes: list[dict[str, Any]] = []
-    expenses: list[dict[str, Any]] = []
     obligors: list[dict[str, Any]] = []
     for household_id, case in cases:
         h = case.household
@@ -81,6 +87,8 @@ def tables_from_cases(cases: Sequence[tuple[int, Case]]) -> ArrowTables:
             "emergency_kind": h.emergency.kind if h.emergency else None,
             "emergency_loss": h.emergency.loss if h.emergency else None,
             "emergency_expenses": h.emergency.expenses if h.emergency else None,
+            **annual_by_type(h.incomes, INCOME_TYPES, "income_"),
+            **annual_by_type(h.expenses, EXPENSE_TYPES, "expense_"),
         })
         for index, m in enumerate(h.members):
             members.append({
@@ -92,16 +100,8 @@ def tables_from_cases(cases: Sequence[tuple[int, Case]]) -> ArrowTables:
                                     else "none"),
                 "serious_illness": m.serious_illness,
                 "student": None if not m.student_known else (m.student or "none"),
+                **annual_by_type(m.incomes, INCOME_TYPES, "income_"),
             })
-            for income in m.incomes or ():
-                incomes.append({"household_id": household_id, "member_index": index, "type": income.type,
-                                "amount": income.amount, "period": income.period})
-        for income in h.incomes or ():
-            incomes.append({"household_id": household_id, "member_index": None, "type": income.type,
-                            "amount": income.amount, "period": income.period})
-        for expense in h.expenses or ():
-            expenses.append({"household_id": household_id, "member_index": None, "type": expense.type,
-                             "amount": expense.amount, "period": expense.period})
         for index, o in enumerate(h.obligors or ()):
             obligors.append({"household_id": household_id, "obligor_index": index, "annual_income": o.annual_income,
                              "household_size": o.household_size, "age": o.age, "status": o.status,
@@ -109,8 +109,6 @@ def tables_from_cases(cases: Sequence[tuple[int, Case]]) -> ArrowTables:
     return ArrowTables(
         households=pa.Table.from_pylist(households, HOUSEHOLDS_SCHEMA),
         members=pa.Table.from_pylist(members, MEMBERS_SCHEMA),
-        incomes=pa.Table.from_pylist(incomes, MONEY_ROWS_SCHEMA),
-        expenses=pa.Table.from_pylist(expenses, MONEY_ROWS_SCHEMA),
         obligors=pa.Table.from_pylist(obligors, OBLIGORS_SCHEMA),
     )
 
@@ -146,8 +144,7 @@ def run_batch(backend: Any, tables: dict[str, Any], *, as_of: dt.date, programme
     for group in parameter_groups(regions, as_of, library, overlay):
         chosen = build_programmes(group.parameters, programmes)
         selected = households.filter(households.region.isin(list(group.regions)))
-        batch = BatchTables(households=selected, members=tables["members"], incomes=tables["incomes"],
-                            expenses=tables["expenses"], obligors=tables["obligors"])
+        batch = BatchTables(households=selected, members=tables["members"], obligors=tables["obligors"])
         parts.append(compile_results(chosen, batch, as_of))
     result = parts[0]
     for part in parts[1:]:

@@ -34,15 +34,13 @@ class BatchTables:
     """Inputs of one batch, one row per household / member / income / expense / obligor."""
 
     households: ir.Table
-    members: ir.Table
-    incomes: ir.Table
-    expenses: ir.Table
+    members: ir.Table  # with annual income columns income_<type>
     obligors: ir.Table
 
 
 def _literal(value: Any) -> ir.Value:
-    if value is None:
-        return ibis.null()
+    if value is None:  # an unset parameter or an unknown constant: numeric, like almost every parameter
+        return ibis.null(STEP_DECIMAL)
     if isinstance(value, bool):
         return ibis.literal(value, type="boolean")
     if isinstance(value, Decimal):
@@ -62,9 +60,11 @@ class Compiler:
         # Household inputs are needed by member-level rules (area, …): join them once.
         self.m = tables.members.join(
             tables.households.select(KEY, "area", "incomes_declared"), KEY)
+        self.o = tables.obligors.join(tables.households.select(KEY, "area"), KEY)
         self.node_columns: dict[int, str] = {}
         self.steps_done: set[str] = set()
         self.member_has: set[str] = set()
+        self.obligor_has: set[str] = set()
         self.counter = 0
 
     # ------------------------------------------------------------------ preparation (joins)
@@ -78,6 +78,9 @@ class Compiler:
         if isinstance(node, e.Ref):
             if node.step.level == e.HOUSEHOLD and level == e.MEMBER:
                 self._bring_to_members(node.step.name)
+            elif node.step.level == e.HOUSEHOLD and level == e.OBLIGOR and node.step.name not in self.obligor_has:
+                self.o = self.o.join(self.h.select(KEY, node.step.name), KEY)
+                self.obligor_has.add(node.step.name)
             return
         if isinstance(node, e.Aggregate):
             if id(node) not in self.node_columns:
@@ -101,7 +104,7 @@ class Compiler:
     def _aggregate(self, node: e.Aggregate) -> None:
         source_level = node.entity
         self.prepare(node.item, source_level)
-        table = self.m if source_level == e.MEMBER else self.tables.obligors
+        table = self.m if source_level == e.MEMBER else self.o
         item = self.value(node.item, source_level, table)
         if node.kind == "sum":
             metrics = {"total": item.cast(STEP_DECIMAL).sum(), "nulls": item.isnull().cast("int64").sum()}
@@ -126,33 +129,34 @@ class Compiler:
         self.node_columns[id(node)] = name
 
     def _money_sum(self, node: e.MoneySum) -> None:
-        rows = self.tables.incomes if node.source == "incomes" else self.tables.expenses
-        rows = rows.filter(rows.type.isin(list(node.types)))
-        annual = ibis.cases((rows.period == "month", rows.amount.cast(STEP_DECIMAL) * 12),
-                            else_=rows.amount.cast(STEP_DECIMAL))
-        rows = rows.mutate(annual=annual)
-        name = self._name("sum")
+        """Annual totals of the wide income/expense columns; null (unknown) when nothing was declared."""
+        prefix = "income_" if node.source == "incomes" else "expense_"
         flag = "incomes_declared" if node.source == "incomes" else "expenses_declared"
-        if node.scope == e.HOUSEHOLD:
-            if node.source == "incomes":
-                # Household-level rows always count; members' rows only for 共同生活家庭成员.
-                counted = self.tables.members.filter(self.tables.members.in_household).select(KEY, MEMBER_KEY)
-                member_rows = rows.filter(rows[MEMBER_KEY].notnull()).semi_join(
-                    counted, [KEY, MEMBER_KEY])
-                rows = member_rows.union(rows.filter(rows[MEMBER_KEY].isnull()))
-            grouped = rows.group_by(KEY).aggregate(total=rows.annual.sum())
+        zero = ibis.literal(Decimal(0), type=STEP_DECIMAL)
+
+        def total(table: ir.Table) -> ir.Value:
+            result = zero
+            for kind in node.types:
+                if f"{prefix}{kind}" in table.columns:
+                    result = result + table[f"{prefix}{kind}"].cast(STEP_DECIMAL).fill_null(zero)
+            return result
+
+        name = self._name("sum")
+        if node.scope == e.MEMBER:
+            value = ibis.cases((self.m[flag], total(self.m)), else_=ibis.null(STEP_DECIMAL))
+            self.m = self.m.mutate(**{name: value})
+        elif node.source == "incomes":
+            # Members' incomes count only for 共同生活家庭成员; household-level incomes always count.
+            members = self.m
+            per_member = ibis.cases((members.in_household, total(members)), else_=zero)
+            grouped = members.group_by(KEY).aggregate(members_total=per_member.sum())
             joined = self.h.left_join(grouped, self.h[KEY] == grouped[KEY])
-            value = ibis.cases((joined[flag], joined.total.fill_null(Decimal(0)).cast(STEP_DECIMAL)),
-                               else_=ibis.null(STEP_DECIMAL))
+            value = ibis.cases((joined[flag], (joined.members_total.fill_null(zero) + total(joined))
+                                .cast(STEP_DECIMAL)), else_=ibis.null(STEP_DECIMAL))
             self.h = joined.select(*[joined[c] for c in self.h.columns], **{name: value})
         else:
-            grouped = rows.filter(rows[MEMBER_KEY].notnull()).group_by([KEY, MEMBER_KEY]).aggregate(
-                total=rows.annual.sum())
-            joined = self.m.left_join(grouped, [self.m[KEY] == grouped[KEY],
-                                                self.m[MEMBER_KEY] == grouped[MEMBER_KEY]])
-            value = ibis.cases((joined[flag], joined.total.fill_null(Decimal(0)).cast(STEP_DECIMAL)),
-                               else_=ibis.null(STEP_DECIMAL))
-            self.m = joined.select(*[joined[c] for c in self.m.columns], **{name: value})
+            value = ibis.cases((self.h[flag], total(self.h)), else_=ibis.null(STEP_DECIMAL))
+            self.h = self.h.mutate(**{name: value})
         self.node_columns[id(node)] = name
 
     # ------------------------------------------------------------------ expressions
@@ -164,6 +168,8 @@ class Compiler:
         if isinstance(node, e.Param):
             return _literal(node.value)
         if isinstance(node, e.Input):
+            if node.field == "is_first":
+                return table[MEMBER_KEY] == 0
             column = table[node.field]
             return column.cast(STEP_DECIMAL) if node.field == "disability_grade" else column
         if isinstance(node, e.AgeAtLeast):

@@ -50,11 +50,12 @@ class Context:
             "emergency_loss": household.emergency.loss if household.emergency else None,
             "emergency_expenses": household.emergency.expenses if household.emergency else None,
         }
-        self._member_inputs = [self._member_row(m) for m in self.members]
+        self._member_inputs = [self._member_row(m, i) for i, m in enumerate(self.members)]
 
     @staticmethod
-    def _member_row(member: Any) -> dict[str, Any]:
+    def _member_row(member: Any, index: int) -> dict[str, Any]:
         return {
+            "is_first": index == 0,
             "birth_date": member.birth_date,
             "sex": member.sex,
             "relation": member.relation,

@@ -463,7 +463,7 @@ class Aggregate(Node):
         values = [self.item.ev(ctx, i) for i in range(count)]
         unknown = frozenset().union(*(m for v, m, _ in values if v is None)) if values else EMPTY
         if self.kind == "sum":
-            if unknown:
+            if any(v is None for v, _, _ in values):
                 return None, unknown, f"{self.label} 未知" if ctx.trace else ""
             total = sum((v for v, _, _ in values), Decimal(0))
             return total, EMPTY, f"{self.label} {show(total)}" if ctx.trace else ""
