@@ -154,3 +154,23 @@ def run_batch(backend: Any, tables: dict[str, Any], *, as_of: dt.date, programme
 
 def decimal_or_none(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def write_parquet(tables: ArrowTables, folder: Any) -> dict[str, str]:
+    """Write the batch tables as Parquet files (how snapshots reach DuckDB and Spark alike)."""
+    import pyarrow.parquet as pq
+    from pathlib import Path
+
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, table in tables.as_dict().items():
+        path = target / f"{name}.parquet"
+        pq.write_table(table, path)
+        paths[name] = str(path)
+    return paths
+
+
+def read_tables(backend: Any, paths: dict[str, str], prefix: str = "") -> dict[str, Any]:
+    """The Parquet snapshot as Ibis tables on ``backend``."""
+    return {name: backend.read_parquet(path, table_name=f"{prefix}{name}") for name, path in paths.items()}

@@ -109,7 +109,7 @@ class Compiler:
         if node.kind == "sum":
             metrics = {"total": item.cast(STEP_DECIMAL).sum(), "nulls": item.isnull().cast("int64").sum()}
         else:
-            metrics = {"hit": (item if node.kind == "any" else ~item).fillna(False).any(),
+            metrics = {"hit": (item if node.kind == "any" else ~item).fill_null(False).any(),
                        "nulls": item.isnull().cast("int64").sum()}
         grouped = table.group_by(KEY).aggregate(**metrics)
         name = self._name("agg")
