@@ -19,6 +19,7 @@ from ninja.conf import settings as ninja_settings
 from ninja.pagination import PageNumberPagination, paginate
 
 from jiuzhu.accounts.models import Role, User
+from jiuzhu.core.counting import cached_count
 from jiuzhu.accounts.permissions import ROLE_PERMISSIONS, Permission, require
 from jiuzhu.core import id_numbers
 from jiuzhu.core.api_schemas import ErrorOut, ValidationErrorOut
@@ -79,7 +80,7 @@ class PageRowsPagination(PageNumberPagination):
     def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
         offset = (pagination.page - 1) * pagination.page_size
         page = list(queryset[offset : offset + pagination.page_size])
-        return {"items": self.page_rows(page), "count": self._items_count(queryset)}
+        return {"items": self.page_rows(page), "count": cached_count(queryset)}
 
 
 def _household_list_items(households: list[Any]) -> list[HouseholdListItem]:

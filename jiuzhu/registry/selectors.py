@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from jiuzhu.accounts.models import User
 from jiuzhu.core import id_numbers
+from jiuzhu.core.counting import cached_figures
 from jiuzhu.regions.models import Region, RegionLevel
 from jiuzhu.regions.selectors import region_full_name
 from jiuzhu.registry.choices import Category, HouseholdStatus
@@ -281,14 +282,19 @@ def recently_exited(*, household: Household, on: dt.date, years: int) -> list[Ca
 
 
 def household_counts_by_category(*, user: User, on: dt.date) -> dict[str, int]:
-    """Households per current category within the user's jurisdiction (home page figures)."""
-    counts = {category.value: 0 for category in Category}
-    rows = (CategoryEnrollment.objects.visible_to(user).active_on(on).values("category")
-            .annotate(households=Count("household_id", distinct=True)))
-    for row in rows:
-        counts[row["category"]] = row["households"]
-    counts["households"] = Household.objects.visible_to(user).filter(status=HouseholdStatus.ACTIVE).count()
-    return counts
+    """Households per current category within the user's jurisdiction (home page figures, cached
+    briefly for large jurisdictions: ``core.counting``)."""
+
+    def compute() -> dict[str, int]:
+        counts = {category.value: 0 for category in Category}
+        rows = (CategoryEnrollment.objects.visible_to(user).active_on(on).values("category")
+                .annotate(households=Count("household_id", distinct=True)))
+        for row in rows:
+            counts[row["category"]] = row["households"]
+        counts["households"] = Household.objects.visible_to(user).filter(status=HouseholdStatus.ACTIVE).count()
+        return counts
+
+    return cached_figures(f"{user.jurisdiction_prefix()}:{on}", compute, size_field="households")
 
 
 def person_enrollments_for(*, user: User, person: Person) -> list[CategoryEnrollment]:

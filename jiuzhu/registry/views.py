@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+
+from jiuzhu.core.counting import cached_count
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -108,7 +110,7 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         if self.cap is None:
-            return self.queryset.count()
+            return cached_count(self.queryset)
         found = self.queryset[: self.cap + 1].count()  # COUNT over a LIMITed subquery
         self.truncated = found > self.cap
         return min(found, self.cap)
