@@ -262,8 +262,8 @@ class Compiler:
             "amount_month": amount.cast(OUT_DECIMAL),
         }
         for key in OUTPUT_COLUMNS:
-            step = programme.outputs.get(key)
-            columns[key] = (h[step.name].cast(OUT_DECIMAL) if step is not None
+            output = programme.outputs.get(key)
+            columns[key] = (h[output.name].cast(OUT_DECIMAL) if output is not None
                             else ibis.null(OUT_DECIMAL))
         return h.select(**columns)
 

@@ -75,16 +75,16 @@ class Node:
     def __rmul__(self, other: int | Decimal) -> Node:
         return Arith("×", lift(other), self)
 
-    def __lt__(self, other: Node | int | Decimal) -> Node:  # type: ignore[override]
+    def __lt__(self, other: Node | int | Decimal) -> Node:
         return Compare("<", self, lift(other))
 
-    def __le__(self, other: Node | int | Decimal) -> Node:  # type: ignore[override]
+    def __le__(self, other: Node | int | Decimal) -> Node:
         return Compare("≤", self, lift(other))
 
-    def __gt__(self, other: Node | int | Decimal) -> Node:  # type: ignore[override]
+    def __gt__(self, other: Node | int | Decimal) -> Node:
         return Compare(">", self, lift(other))
 
-    def __ge__(self, other: Node | int | Decimal) -> Node:  # type: ignore[override]
+    def __ge__(self, other: Node | int | Decimal) -> Node:
         return Compare("≥", self, lift(other))
 
     def eq(self, other: Node | int | Decimal | str | bool) -> Node:

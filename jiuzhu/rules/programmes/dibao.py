@@ -79,11 +79,11 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
 
     # 分类施保: each covered member gets the highest (or the sum) of the categories they fall in,
     # each member's supplement rounded before summing (case-format.md, money.rounding).
-    amounts = []
+    amounts: list[Node] = []
     for category in SUPPLEMENT_CATEGORIES:
-        amount = _supplement_amount(p, c, category)
-        if amount is not None:
-            amounts.append(If(_member_in_category(p, category), amount, Lit(Decimal(0))))
+        category_amount = _supplement_amount(p, c, category)
+        if category_amount is not None:
+            amounts.append(If(_member_in_category(p, category), category_amount, Lit(Decimal(0))))
     if amounts:
         combined: Node = amounts[0]
         for extra in amounts[1:]:
