@@ -32,10 +32,14 @@ from jiuzhu.exchange import synthetic  # noqa: E402 - after the path is set
 
 
 def villages(county: str = "140702") -> list[str]:
-    table = pacsv.read_csv(ROOT / "jiuzhu/regions/data/regions.csv",
-                           convert_options=pacsv.ConvertOptions(column_types={"code": "string"}))
-    return [code for code, level in zip(table["code"].to_pylist(), table["level"].to_pylist(), strict=True)
-            if level == "village" and code.startswith(county)]
+    table = pacsv.read_csv(
+        ROOT / "jiuzhu/regions/data/regions.csv", convert_options=pacsv.ConvertOptions(column_types={"code": "string"})
+    )
+    return [
+        code
+        for code, level in zip(table["code"].to_pylist(), table["level"].to_pylist(), strict=True)
+        if level == "village" and code.startswith(county)
+    ]
 
 
 def run(args: list[str], url: str) -> tuple[float, int, str, str]:
@@ -43,8 +47,9 @@ def run(args: list[str], url: str) -> tuple[float, int, str, str]:
     env = {**os.environ, "JIUZHU_DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "jiuzhu.settings.base"}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.monotonic()
-        process = subprocess.Popen([sys.executable, "-m", "jiuzhu.cli", *args], env=env, cwd=ROOT,
-                                   stdout=out, stderr=err, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "jiuzhu.cli", *args], env=env, cwd=ROOT, stdout=out, stderr=err, text=True
+        )
         _, status, usage = os.wait4(process.pid, 0)  # reaps the child and gives its own peak RSS
         seconds = time.monotonic() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -80,23 +85,40 @@ def main() -> None:
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    files = {"csv": args.workdir / "households.csv", "parquet": args.workdir / "households.parquet",
-             "xlsx": args.workdir / "households.xlsx"}
+    files = {
+        "csv": args.workdir / "households.csv",
+        "parquet": args.workdir / "households.parquet",
+        "xlsx": args.workdir / "households.xlsx",
+    }
     if args.generate_only:
         places = villages()
         big = synthetic.households_table(persons=args.persons, villages=places, seed=20261123)
         synthetic.write_csv(big, files["csv"])
         synthetic.write_parquet(big, files["parquet"])
-        synthetic.write_xlsx(synthetic.households_table(persons=args.xlsx_rows, villages=places, seed=7),
-                             files["xlsx"])
+        synthetic.write_xlsx(synthetic.households_table(persons=args.xlsx_rows, villages=places, seed=7), files["xlsx"])
         return
     # Generated in a child process: a forked child starts with its parent's resident memory, and the
     # peak RSS reported for each command must be its own.
     started = time.monotonic()
-    subprocess.run([sys.executable, __file__, "--generate-only", "--persons", str(args.persons),
-                    "--xlsx-rows", str(args.xlsx_rows), "--workdir", str(args.workdir)], check=True)
-    report(step="generate", seconds=round(time.monotonic() - started, 1),
-           files={k: f"{v.stat().st_size / 2**20:.0f} MiB" for k, v in files.items()})
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--generate-only",
+            "--persons",
+            str(args.persons),
+            "--xlsx-rows",
+            str(args.xlsx_rows),
+            "--workdir",
+            str(args.workdir),
+        ],
+        check=True,
+    )
+    report(
+        step="generate",
+        seconds=round(time.monotonic() - started, 1),
+        files={k: f"{v.stat().st_size / 2**20:.0f} MiB" for k, v in files.items()},
+    )
 
     databases = []
     for fmt, path in files.items():
@@ -105,20 +127,43 @@ def main() -> None:
         url = fresh_database(args.server, name)
         databases.append(name)
         seconds, peak, out, _ = run(["import", "households", str(path)], url)
-        report(step="import", format=fmt, database="postgresql", rows=rows, seconds=round(seconds, 1),
-               rows_per_second=round(rows / seconds), peak_rss_mib=round(peak / 1024), summary=out.splitlines()[0])
+        report(
+            step="import",
+            format=fmt,
+            database="postgresql",
+            rows=rows,
+            seconds=round(seconds, 1),
+            rows_per_second=round(rows / seconds),
+            peak_rss_mib=round(peak / 1024),
+            summary=out.splitlines()[0],
+        )
         if fmt == "csv":
             seconds, peak, out, _ = run(["import", "households", str(path)], url)
-            report(step="reimport (nothing changes)", format=fmt, database="postgresql", rows=rows,
-                   seconds=round(seconds, 1), rows_per_second=round(rows / seconds), peak_rss_mib=round(peak / 1024),
-                   summary=out.splitlines()[0])
+            report(
+                step="reimport (nothing changes)",
+                format=fmt,
+                database="postgresql",
+                rows=rows,
+                seconds=round(seconds, 1),
+                rows_per_second=round(rows / seconds),
+                peak_rss_mib=round(peak / 1024),
+                summary=out.splitlines()[0],
+            )
             for out_fmt in ("csv", "parquet", "xlsx"):
                 target = args.workdir / f"export.{out_fmt}"
-                seconds, peak, out, _ = run(["export", "households", "--format", out_fmt, "--out", str(target),
-                                             "--reason", "性能测试"], url)
-                report(step="export", format=out_fmt, database="postgresql", rows=args.persons,
-                       seconds=round(seconds, 1), rows_per_second=round(args.persons / seconds),
-                       peak_rss_mib=round(peak / 1024), size_mib=round(target.stat().st_size / 2**20))
+                seconds, peak, out, _ = run(
+                    ["export", "households", "--format", out_fmt, "--out", str(target), "--reason", "性能测试"], url
+                )
+                report(
+                    step="export",
+                    format=out_fmt,
+                    database="postgresql",
+                    rows=args.persons,
+                    seconds=round(seconds, 1),
+                    rows_per_second=round(args.persons / seconds),
+                    peak_rss_mib=round(peak / 1024),
+                    size_mib=round(target.stat().st_size / 2**20),
+                )
     if not args.keep:
         with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
             for name in databases:

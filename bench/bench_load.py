@@ -53,13 +53,20 @@ def prepare(name: str, persons: int, seed: int) -> None:
     env = {**os.environ, "JIUZHU_DATABASE_URL": database_url(name), "JIUZHU_DEMO_PASSWORD": PASSWORD}
     households = int(persons / 1.95)  # the generator averages about two persons per household
     started = time.perf_counter()
-    subprocess.run([str(VENV / "jiuzhu"), "demo", "--households", str(households), "--seed", str(seed),
-                    "--no-serve"], env=env, check=True)
+    subprocess.run(
+        [str(VENV / "jiuzhu"), "demo", "--households", str(households), "--seed", str(seed), "--no-serve"],
+        env=env,
+        check=True,
+    )
     with psycopg.connect(database_url(name), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
         count = conn.execute("SELECT count(*) FROM registry_person").fetchone()
-    print(json.dumps({"kind": "prepare", "persons": count[0] if count else 0,
-                      "seconds": round(time.perf_counter() - started, 1)}), flush=True)
+    print(
+        json.dumps(
+            {"kind": "prepare", "persons": count[0] if count else 0, "seconds": round(time.perf_counter() - started, 1)}
+        ),
+        flush=True,
+    )
 
 
 @dataclass
@@ -73,8 +80,10 @@ class Samples:
 def _first_township(name: str, county: str) -> str:
     """The township the demo_township account works in (the county's first, by code)."""
     with psycopg.connect(database_url(name)) as conn:
-        row = conn.execute("SELECT r.code FROM accounts_user u JOIN regions_region r ON r.code = u.region_id "
-                           "WHERE u.username = 'demo_township'").fetchone()
+        row = conn.execute(
+            "SELECT r.code FROM accounts_user u JOIN regions_region r ON r.code = u.region_id "
+            "WHERE u.username = 'demo_township'"
+        ).fetchone()
     if row is None:
         raise SystemExit("demo_township is missing: run with --prepare")
     return str(row[0])[:9]
@@ -82,14 +91,21 @@ def _first_township(name: str, county: str) -> str:
 
 def load_samples(name: str, county_prefix: str) -> Samples:
     with psycopg.connect(database_url(name)) as conn:
-        households = [r[0] for r in conn.execute(
-            "SELECT id FROM registry_household WHERE region_id LIKE %s ORDER BY random() LIMIT 2000",
-            (county_prefix + "%",))]
+        households = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM registry_household WHERE region_id LIKE %s ORDER BY random() LIMIT 2000",
+                (county_prefix + "%",),
+            )
+        ]
         people = conn.execute(
             "SELECT id_number, name FROM registry_person WHERE region_id LIKE %s AND status = 'active' "
-            "ORDER BY random() LIMIT 2000", (county_prefix + "%",)).fetchall()
-    return Samples(household_ids=households, id_numbers=[p[0] for p in people],
-                   names=sorted({p[1][:2] for p in people}))
+            "ORDER BY random() LIMIT 2000",
+            (county_prefix + "%",),
+        ).fetchall()
+    return Samples(
+        household_ids=households, id_numbers=[p[0] for p in people], names=sorted({p[1][:2] for p in people})
+    )
 
 
 class Client:
@@ -102,8 +118,9 @@ class Client:
         self.token = ""
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         all_headers = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -129,15 +146,25 @@ class Client:
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         if status != 200 or token is None:
             raise RuntimeError(f"login page answered {status}")
-        body = urllib.parse.urlencode({"username": self.username, "password": PASSWORD,
-                                       "csrfmiddlewaretoken": token.group(1).decode()}).encode()
-        status, _ = self.request("POST", "/accounts/login/", body,
-                                 {"Content-Type": "application/x-www-form-urlencoded",
-                                  "Referer": f"http://127.0.0.1:{self.port}/accounts/login/"})
+        body = urllib.parse.urlencode(
+            {"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1).decode()}
+        ).encode()
+        status, _ = self.request(
+            "POST",
+            "/accounts/login/",
+            body,
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Referer": f"http://127.0.0.1:{self.port}/accounts/login/",
+            },
+        )
         assert status == 302, f"login of {self.username} answered {status}"
-        status, data = self.request("POST", "/api/v1/auth/token",
-                                    json.dumps({"username": self.username, "password": PASSWORD}).encode(),
-                                    {"Content-Type": "application/json"})
+        status, data = self.request(
+            "POST",
+            "/api/v1/auth/token",
+            json.dumps({"username": self.username, "password": PASSWORD}).encode(),
+            {"Content-Type": "application/json"},
+        )
         assert status == 200, f"token for {self.username} answered {status}"
         self.token = json.loads(data)["token"]
 
@@ -152,19 +179,20 @@ def choose_action(rng: random.Random, samples: Samples) -> tuple[str, str, dict[
     if roll < 0.40:
         return "list_category", f"/registry/households/?category={rng.choice(samples.categories)}", {}
     if roll < 0.55:
-        return "search_id", "/registry/households/?" + urllib.parse.urlencode(
-            {"q": rng.choice(samples.id_numbers)}), {}
+        return "search_id", "/registry/households/?" + urllib.parse.urlencode({"q": rng.choice(samples.id_numbers)}), {}
     if roll < 0.65:
-        return "search_name", "/registry/households/?" + urllib.parse.urlencode(
-            {"q": rng.choice(samples.names)}), {}
+        return "search_name", "/registry/households/?" + urllib.parse.urlencode({"q": rng.choice(samples.names)}), {}
     if roll < 0.80:
         return "detail", f"/registry/households/{rng.choice(samples.household_ids)}/", {}
     if roll < 0.88:
         return "api_list", f"/api/v1/households?page={rng.randint(1, 20)}&page_size=50", {"api": "1"}
     if roll < 0.95:
         return "api_detail", f"/api/v1/households/{rng.choice(samples.household_ids)}", {"api": "1"}
-    return "api_search", "/api/v1/households?" + urllib.parse.urlencode({"q": rng.choice(samples.id_numbers)}), {
-        "api": "1"}
+    return (
+        "api_search",
+        "/api/v1/households?" + urllib.parse.urlencode({"q": rng.choice(samples.id_numbers)}),
+        {"api": "1"},
+    )
 
 
 @dataclass
@@ -182,8 +210,16 @@ class Recorder:
                 self.errors[route] += 1
 
 
-def run_user(client: Client, samples: dict[str, Samples], recorder: Recorder, *, seed: int, deadline: float,
-             think: float, max_requests: int) -> None:
+def run_user(
+    client: Client,
+    samples: dict[str, Samples],
+    recorder: Recorder,
+    *,
+    seed: int,
+    deadline: float,
+    think: float,
+    max_requests: int,
+) -> None:
     rng = random.Random(seed)
     time.sleep(rng.uniform(0, think))  # people don't all start at once
     while time.monotonic() < deadline and recorder.count < max_requests:
@@ -208,16 +244,26 @@ def percentile(values: list[float], share: float) -> float:
 def summarise(recorder: Recorder, label: str, seconds: float) -> dict[str, object]:
     every = [v for values in recorder.latencies.values() for v in values]
     routes = {
-        route: {"n": len(values), "p50_ms": round(percentile(values, 0.5) * 1000, 1),
-                "p95_ms": round(percentile(values, 0.95) * 1000, 1), "max_ms": round(max(values) * 1000, 1),
-                "errors": recorder.errors.get(route, 0)}
+        route: {
+            "n": len(values),
+            "p50_ms": round(percentile(values, 0.5) * 1000, 1),
+            "p95_ms": round(percentile(values, 0.95) * 1000, 1),
+            "max_ms": round(max(values) * 1000, 1),
+            "errors": recorder.errors.get(route, 0),
+        }
         for route, values in sorted(recorder.latencies.items())
     }
-    return {"kind": label, "requests": len(every), "seconds": round(seconds, 1),
-            "throughput_rps": round(len(every) / seconds, 1),
-            "p50_ms": round(percentile(every, 0.5) * 1000, 1), "p95_ms": round(percentile(every, 0.95) * 1000, 1),
-            "mean_ms": round(statistics.fmean(every) * 1000, 1), "errors": sum(recorder.errors.values()),
-            "routes": routes}
+    return {
+        "kind": label,
+        "requests": len(every),
+        "seconds": round(seconds, 1),
+        "throughput_rps": round(len(every) / seconds, 1),
+        "p50_ms": round(percentile(every, 0.5) * 1000, 1),
+        "p95_ms": round(percentile(every, 0.95) * 1000, 1),
+        "mean_ms": round(statistics.fmean(every) * 1000, 1),
+        "errors": sum(recorder.errors.values()),
+        "routes": routes,
+    }
 
 
 def start_server(name: str, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -228,8 +274,23 @@ def start_server(name: str, port: int, workers: int) -> subprocess.Popen[bytes]:
             raise SystemExit(f"port {port} is already in use: choose another with --port")
     env = {**os.environ, "JIUZHU_DATABASE_URL": database_url(name), "DJANGO_SETTINGS_MODULE": "jiuzhu.settings.base"}
     server = subprocess.Popen(
-        [str(VENV / "gunicorn"), "jiuzhu.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "-k", "gthread", "--threads", "4", "--log-level", "warning"], cwd=ROOT, env=env)
+        [
+            str(VENV / "gunicorn"),
+            "jiuzhu.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     for _ in range(100):
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -247,8 +308,9 @@ def server_rss_mib(server: subprocess.Popen[bytes]) -> float:
     return round(sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20, 1)
 
 
-def phase(port: int, samples: dict[str, Samples], *, users: int, duration: float, think: float, max_requests: int,
-          label: str) -> dict[str, object]:
+def phase(
+    port: int, samples: dict[str, Samples], *, users: int, duration: float, think: float, max_requests: int, label: str
+) -> dict[str, object]:
     clients = [Client(port, ACCOUNTS[i % 2]) for i in range(users)]  # county and township officers
     for client in clients:
         for attempt in range(3):
@@ -262,10 +324,15 @@ def phase(port: int, samples: dict[str, Samples], *, users: int, duration: float
     recorder = Recorder()
     deadline = time.monotonic() + duration
     started = time.perf_counter()
-    threads = [threading.Thread(target=run_user, args=(client, samples, recorder),
-                                kwargs={"seed": index, "deadline": deadline, "think": think,
-                                        "max_requests": max_requests}, daemon=True)
-               for index, client in enumerate(clients)]
+    threads = [
+        threading.Thread(
+            target=run_user,
+            args=(client, samples, recorder),
+            kwargs={"seed": index, "deadline": deadline, "think": think, "max_requests": max_requests},
+            daemon=True,
+        )
+        for index, client in enumerate(clients)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -292,24 +359,60 @@ def main() -> int:
     if args.prepare:
         prepare(args.database, args.persons, args.seed)
     township = _first_township(args.database, args.county)
-    samples = {"demo_county": load_samples(args.database, args.county),
-               "demo_township": load_samples(args.database, township)}
+    samples = {
+        "demo_county": load_samples(args.database, args.county),
+        "demo_township": load_samples(args.database, township),
+    }
     with psycopg.connect(database_url(args.database)) as conn:
-        row = conn.execute("SELECT (SELECT count(*) FROM registry_person), (SELECT count(*) FROM registry_household)"
-                           ).fetchone()
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM registry_person), (SELECT count(*) FROM registry_household)"
+        ).fetchone()
     assert row is not None
-    machine = {"cores": os.cpu_count(), "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
-               "python": platform.python_version(), "date": time.strftime("%Y-%m-%d")}
-    print(json.dumps({"kind": "setup", "persons": row[0], "households": row[1], **machine,
-                      "gunicorn_workers": args.workers, "threads": 4}), flush=True)
+    machine = {
+        "cores": os.cpu_count(),
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    print(
+        json.dumps(
+            {
+                "kind": "setup",
+                "persons": row[0],
+                "households": row[1],
+                **machine,
+                "gunicorn_workers": args.workers,
+                "threads": 4,
+            }
+        ),
+        flush=True,
+    )
     server = start_server(args.database, args.port, args.workers)
     try:
-        results = [phase(args.port, samples, users=args.users, duration=args.duration, think=args.think,
-                         max_requests=args.max_requests, label="people")]
+        results = [
+            phase(
+                args.port,
+                samples,
+                users=args.users,
+                duration=args.duration,
+                think=args.think,
+                max_requests=args.max_requests,
+                label="people",
+            )
+        ]
         results[0]["server_rss_mib"] = server_rss_mib(server)
         print(json.dumps(results[0], ensure_ascii=False), flush=True)
-        results.append(phase(args.port, samples, users=args.throughput_clients, duration=args.throughput_seconds,
-                             think=0.0, max_requests=10**7, label="max_throughput"))
+        results.append(
+            phase(
+                args.port,
+                samples,
+                users=args.throughput_clients,
+                duration=args.throughput_seconds,
+                think=0.0,
+                max_requests=10**7,
+                label="max_throughput",
+            )
+        )
         results[1]["server_rss_mib"] = server_rss_mib(server)
         print(json.dumps(results[1], ensure_ascii=False), flush=True)
     finally:
@@ -318,8 +421,10 @@ def main() -> int:
     people = results[0]
     print("\n| route | n | p50 ms | p95 ms | max ms | errors |\n|---|---:|---:|---:|---:|---:|")
     for route, stats in people["routes"].items():  # type: ignore[attr-defined]
-        print(f"| {route} | {stats['n']} | {stats['p50_ms']} | {stats['p95_ms']} | {stats['max_ms']} | "
-              f"{stats['errors']} |")
+        print(
+            f"| {route} | {stats['n']} | {stats['p50_ms']} | {stats['p95_ms']} | {stats['max_ms']} | "
+            f"{stats['errors']} |"
+        )
     return 0 if people["errors"] == 0 else 1
 
 

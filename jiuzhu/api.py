@@ -36,7 +36,7 @@ api = NinjaAPI(
     version="1.0.0",
     description="低收入人口数据库接口。认证：POST /api/v1/auth/token 获取令牌，之后使用 Authorization: Bearer <令牌>。"
     "管辖范围外的记录一律返回404（与不存在的记录相同）；角色缺少权限返回403。"
-    "约定：金额为两位小数的字符串（如 \"1200.00\"），日期为 ISO 8601（YYYY-MM-DD），身份证号脱敏"
+    '约定：金额为两位小数的字符串（如 "1200.00"），日期为 ISO 8601（YYYY-MM-DD），身份证号脱敏'
     "（1407**********1234），完整号码只能通过留痕的查看接口在响应正文中取得，不出现在网址中。"
     "列表分页参数为 page 和 page_size，返回 {items, count}。错误响应为 {detail, code}，detail 为中文说明。",
     auth=BearerToken(),
@@ -56,15 +56,17 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(request, {"detail": "未认证或令牌已过期，请先通过 /api/v1/auth/token 获取令牌。"},
-                               status=401)
+    return api.create_response(
+        request, {"detail": "未认证或令牌已过期，请先通过 /api/v1/auth/token 获取令牌。"}, status=401
+    )
 
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     # Outside the jurisdiction and missing read the same (DESIGN.md §5).
-    return api.create_response(request, {"detail": "未找到该记录，或该记录不在您的管辖范围内。", "code": "not_found"},
-                               status=404)
+    return api.create_response(
+        request, {"detail": "未找到该记录，或该记录不在您的管辖范围内。", "code": "not_found"}, status=404
+    )
 
 
 # pydantic error types in Chinese; anything else falls back to pydantic's own (English) message.
@@ -112,5 +114,6 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         problems.append(f"{location}: {_problem(error)}" if location else _problem(error))
         # The rejected value is not echoed: it may be an ID number (the 'q' search).
         errors.append({"loc": list(error.get("loc", ())), "type": error.get("type", ""), "msg": _problem(error)})
-    return api.create_response(request, {"detail": "请求参数有误：" + "；".join(problems), "errors": errors},
-                               status=422)
+    return api.create_response(
+        request, {"detail": "请求参数有误：" + "；".join(problems), "errors": errors}, status=422
+    )

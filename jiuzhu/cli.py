@@ -60,6 +60,7 @@ def _build_parser() -> ChineseArgumentParser:
     exp.add_argument("--out", required=True, help="输出文件路径")
     exp.add_argument("--region", default="", help="只导出该区划代码下的数据")
     exp.add_argument("--reason", default="命令行导出", help="导出事由（记入审计）")
+    exp.add_argument("--reveal", action="store_true", help="导出完整身份证号（须同时用 --reason 写明事由；留痕）")
 
     policy = sub.add_parser("policy", help="救助政策计算（规则引擎）")
     policy_sub = policy.add_subparsers(dest="policy_command", metavar="子命令", parser_class=ChineseArgumentParser)
@@ -110,8 +111,12 @@ def _demo(args: object) -> int:
     region = getattr(args, "region", None) or DEFAULT_REGION
     _migrate()
     if households is not None or not Household.objects.exists():
-        demo_generate(households=households or DEFAULT_HOUSEHOLDS, region_code=region,
-                      seed=getattr(args, "seed", 0), progress=True)
+        demo_generate(
+            households=households or DEFAULT_HOUSEHOLDS,
+            region_code=region,
+            seed=getattr(args, "seed", 0),
+            progress=True,
+        )
     else:
         print("数据库中已有家庭档案，跳过演示数据生成（指定 --households 可追加生成）。")
     if settings.JIUZHU_ALLOW_DEMO_ACCOUNTS:
@@ -182,8 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             from jiuzhu.exchange.commands import export_households_command
 
-            return export_households_command(fmt=args.format, out=Path(args.out), region_code=args.region,
-                                             reason=args.reason)
+            if args.reveal and args.reason == "命令行导出":
+                print("错误：导出完整身份证号须用 --reason 写明事由", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            return export_households_command(
+                fmt=args.format, out=Path(args.out), region_code=args.region, reason=args.reason, reveal=args.reveal
+            )
         if args.command == "manage":
             from django.core.management import execute_from_command_line
 

@@ -38,8 +38,7 @@ class TokenOut(Schema):
 )
 def post_token(request: HttpRequest, credentials: TokenIn, response: HttpResponse) -> Status[dict[str, Any]]:
     try:
-        token = services.api_token_issue(request=request, username=credentials.username,
-                                         password=credentials.password)
+        token = services.api_token_issue(request=request, username=credentials.username, password=credentials.password)
     except DomainError as error:
         if getattr(request, "axes_locked_out", False):
             return _locked_out(request, response)
@@ -57,5 +56,6 @@ def _locked_out(request: HttpRequest, response: HttpResponse) -> Status[dict[str
     if minutes:
         response["Retry-After"] = str(minutes * 60)
     wait = f"请{minutes}分钟后再试，" if minutes else ""
-    return Status(429, {"detail": f"密码错误次数过多，账户已被锁定。{wait}或联系系统管理员解锁。",
-                        "code": "locked_out"})
+    return Status(
+        429, {"detail": f"密码错误次数过多，账户已被锁定。{wait}或联系系统管理员解锁。", "code": "locked_out"}
+    )

@@ -37,12 +37,13 @@ class User(AbstractUser):
 
     display_name = models.CharField("姓名", max_length=50, blank=True)
     role = models.CharField("角色", max_length=30, choices=Role.choices)
-    region = models.ForeignKey("regions.Region", verbose_name="管辖区域", on_delete=models.PROTECT,
-                               null=True, blank=True, related_name="users")
-    department = models.CharField("所属部门", max_length=30, choices=Department.choices,
-                                  default=Department.CIVIL_AFFAIRS)
-    is_system = models.BooleanField(
-        "系统账户", default=False, help_text="命令行等非人工操作的记账账户，不能登录")
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="管辖区域", on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    department = models.CharField(
+        "所属部门", max_length=30, choices=Department.choices, default=Department.CIVIL_AFFAIRS
+    )
+    is_system = models.BooleanField("系统账户", default=False, help_text="命令行等非人工操作的记账账户，不能登录")
 
     class Meta:
         verbose_name = "用户"

@@ -36,13 +36,27 @@ _VIEW = {Permission.REGISTRY_VIEW}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Village workers collect and correct data for their own village; they do not see full IDs.
     Role.VILLAGE_INFO_WORKER: frozenset(_VIEW | {Permission.REGISTRY_EDIT}),
-    Role.TOWNSHIP_OFFICER: frozenset(_VIEW | {Permission.REGISTRY_EDIT, Permission.ID_NUMBER_REVEAL,
-                                              Permission.REGISTRY_IMPORT, Permission.REGISTRY_EXPORT}),
+    Role.TOWNSHIP_OFFICER: frozenset(
+        _VIEW
+        | {
+            Permission.REGISTRY_EDIT,
+            Permission.ID_NUMBER_REVEAL,
+            Permission.REGISTRY_IMPORT,
+            Permission.REGISTRY_EXPORT,
+        }
+    ),
     # The reviewer decides; changing the data under review is the case worker's job.
     Role.TOWNSHIP_REVIEWER: frozenset(_VIEW | {Permission.ID_NUMBER_REVEAL, Permission.REGISTRY_EXPORT}),
-    Role.COUNTY_MANAGER: frozenset(_VIEW | {Permission.REGISTRY_EDIT, Permission.ID_NUMBER_REVEAL,
-                                            Permission.REGISTRY_IMPORT, Permission.REGISTRY_EXPORT,
-                                            Permission.AUDIT_VIEW}),
+    Role.COUNTY_MANAGER: frozenset(
+        _VIEW
+        | {
+            Permission.REGISTRY_EDIT,
+            Permission.ID_NUMBER_REVEAL,
+            Permission.REGISTRY_IMPORT,
+            Permission.REGISTRY_EXPORT,
+            Permission.AUDIT_VIEW,
+        }
+    ),
     # Departments query the database ("凡救助必用库") but see masked IDs and export nothing.
     Role.DEPARTMENT_USER: frozenset(_VIEW),
     Role.SUPERVISOR: frozenset(_VIEW | {Permission.AUDIT_VIEW, Permission.REGISTRY_EXPORT}),

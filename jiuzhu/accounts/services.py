@@ -38,10 +38,19 @@ def api_token_issue(*, request: HttpRequest, username: str, password: str) -> st
         raise DomainError("bad_credentials", "用户名或密码错误，或账户已被锁定。")
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        ApiToken.objects.create(user=user, digest=token_digest(token),
-                                expires_at=timezone.now() + dt.timedelta(hours=settings.JIUZHU_API_TOKEN_HOURS))
-        audit_record(actor=user, tag=AuditTag.TOKEN_ISSUE, subject_type="user", subject_id=user.pk,
-                     channel="api", ip_address=request.META.get("REMOTE_ADDR"))
+        ApiToken.objects.create(
+            user=user,
+            digest=token_digest(token),
+            expires_at=timezone.now() + dt.timedelta(hours=settings.JIUZHU_API_TOKEN_HOURS),
+        )
+        audit_record(
+            actor=user,
+            tag=AuditTag.TOKEN_ISSUE,
+            subject_type="user",
+            subject_id=user.pk,
+            channel="api",
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
         # A successful sign-in: clear this user's failures from this address as login() would
         # (AXES_RESET_ON_SUCCESS), without the session axes' login hook would create.
         update_last_login(type(user), user)
@@ -52,8 +61,11 @@ def api_token_issue(*, request: HttpRequest, username: str, password: str) -> st
 
 def api_token_user(token: str) -> User | None:
     """The active user a bearer token belongs to, or ``None`` when unknown or expired."""
-    row = (ApiToken.objects.select_related("user", "user__region")
-           .filter(digest=token_digest(token), expires_at__gt=timezone.now()).first())
+    row = (
+        ApiToken.objects.select_related("user", "user__region")
+        .filter(digest=token_digest(token), expires_at__gt=timezone.now())
+        .first()
+    )
     if row is None or not row.user.is_active:
         return None
     return row.user
@@ -75,8 +87,15 @@ def system_user() -> User:
     return user
 
 
-def user_create(*, username: str, password: str, role: Role, region: Region, display_name: str = "",
-                department: Department = Department.CIVIL_AFFAIRS) -> User:
+def user_create(
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    region: Region,
+    display_name: str = "",
+    department: Department = Department.CIVIL_AFFAIRS,
+) -> User:
     """Create (or reset) an account; passwords are hashed with Argon2."""
     user, _ = User.objects.get_or_create(username=username, defaults={"role": role, "region": region})
     user.role, user.region, user.display_name, user.department = role, region, display_name, department

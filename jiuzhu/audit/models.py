@@ -16,8 +16,9 @@ class AppendOnlyError(RuntimeError):
 
 class AuditEvent(models.Model):
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True,
-                              on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField("操作人名称", max_length=100)
     channel = models.CharField("渠道", max_length=20, default="web")  # web / api / 命令行
     tag = models.CharField("事项", max_length=40, db_index=True)

@@ -45,6 +45,4 @@ def database_from_url(url: str, *, base_dir: Path) -> dict[str, Any]:
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
         }
-    raise DatabaseUrlError(
-        f"无法识别的数据库地址“{url}”：应为 sqlite:///路径 或 postgres://用户@主机:端口/库名"
-    )
+    raise DatabaseUrlError(f"无法识别的数据库地址“{url}”：应为 sqlite:///路径 或 postgres://用户@主机:端口/库名")

@@ -1,7 +1,7 @@
 """Write or check the committed OpenAPI document (docs/openapi.json).
 
-    python -m jiuzhu.core.openapi --write docs/openapi.json
-    python -m jiuzhu.core.openapi --check docs/openapi.json   # CI: fails when the API changed
+python -m jiuzhu.core.openapi --write docs/openapi.json
+python -m jiuzhu.core.openapi --check docs/openapi.json   # CI: fails when the API changed
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ def main() -> int:
     committed = args.check.read_text(encoding="utf-8") if args.check.exists() else ""
     if committed == current:
         return 0
-    sys.stdout.writelines(difflib.unified_diff(committed.splitlines(True), current.splitlines(True),
-                                               str(args.check), "generated"))
+    sys.stdout.writelines(
+        difflib.unified_diff(committed.splitlines(True), current.splitlines(True), str(args.check), "generated")
+    )
     print("OpenAPI 文档与代码不一致：运行 make openapi 并提交 docs/openapi.json", file=sys.stderr)
     return 1
 

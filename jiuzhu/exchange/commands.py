@@ -32,8 +32,14 @@ def import_households_command(path: Path, *, dry_run: bool = False) -> int:
         return EXIT_BAD_INPUT
     started = time.monotonic()
     try:
-        result = households_import(actor=system_user(), path=path, name=path.name, channel=CHANNEL,
-                                   dry_run=dry_run, progress=_progress(started))  # type: ignore[arg-type]
+        result = households_import(
+            actor=system_user(),
+            path=path,
+            name=path.name,
+            channel=CHANNEL,
+            dry_run=dry_run,
+            progress=_progress(started),  # type: ignore[arg-type]
+        )
     except ImportRejected as rejected:
         for problem in rejected.problems[:SHOW_LIMIT]:
             print(problem, file=sys.stderr)
@@ -49,9 +55,10 @@ def import_households_command(path: Path, *, dry_run: bool = False) -> int:
     return EXIT_OK
 
 
-def export_households_command(*, fmt: str, out: Path, region_code: str = "", reason: str = "命令行导出",
-                              reveal: bool = False) -> int:
-    """Export the current members to ``out``; ID numbers masked unless ``reveal`` (a flag for the lead to add)."""
+def export_households_command(
+    *, fmt: str, out: Path, region_code: str = "", reason: str = "命令行导出", reveal: bool = False
+) -> int:
+    """Export the current members to ``out``; ID numbers masked unless ``reveal`` (``--reveal``)."""
     from jiuzhu.accounts.services import system_user
     from jiuzhu.exchange.exporting import households_export
 
@@ -60,8 +67,16 @@ def export_households_command(*, fmt: str, out: Path, region_code: str = "", rea
         print(f"错误：目录“{out.parent}”不存在。", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        result = households_export(actor=system_user(), fmt=fmt, out=out, region_code=region_code, reason=reason,
-                                   reveal=reveal, channel=CHANNEL, progress=_progress(started))  # type: ignore[arg-type]
+        result = households_export(
+            actor=system_user(),
+            fmt=fmt,
+            out=out,
+            region_code=region_code,
+            reason=reason,
+            reveal=reveal,
+            channel=CHANNEL,
+            progress=_progress(started),  # type: ignore[arg-type]
+        )
     except DomainError as error:
         print(f"错误：{error.message}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -43,8 +43,10 @@ def key_table(keys: pa.Array) -> Iterator[RawSQL]:
         else:
             cursor.execute(f"CREATE TEMPORARY TABLE {name} (k text)")
             for start in range(0, len(unique), COPY_CHUNK_ROWS):
-                cursor.executemany(f"INSERT INTO {name} (k) VALUES (%s)",  # noqa: S608 - generated name
-                                   [(k,) for k in unique.slice(start, COPY_CHUNK_ROWS).to_pylist()])
+                cursor.executemany(
+                    f"INSERT INTO {name} (k) VALUES (%s)",  # noqa: S608 - generated name
+                    [(k,) for k in unique.slice(start, COPY_CHUNK_ROWS).to_pylist()],
+                )
     try:
         yield RawSQL(f"SELECT k FROM {name}", ())  # noqa: S608, S611 - the name is generated here
     finally:
@@ -123,9 +125,11 @@ def analyze_if_never(models: Sequence[type[Model]], *, min_rows: int = 1000) -> 
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) AND last_analyze IS NULL"
-                       " AND last_autoanalyze IS NULL AND n_live_tup >= %s",
-                       [[m._meta.db_table for m in models], min_rows])
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) AND last_analyze IS NULL"
+            " AND last_autoanalyze IS NULL AND n_live_tup >= %s",
+            [[m._meta.db_table for m in models], min_rows],
+        )
         for (table,) in cursor.fetchall():
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
@@ -166,7 +170,7 @@ def update_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Seque
     sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608 - names from models
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 10_000):
-            cursor.executemany(sql, [list(map(_value, row)) for row in rows[start:start + 10_000]])
+            cursor.executemany(sql, [list(map(_value, row)) for row in rows[start : start + 10_000]])
     return len(rows)
 
 

@@ -59,9 +59,18 @@ class ExportResult:
         return f"已导出 {self.households} 户、{self.rows} 人到 {self.path}（{ids}）。"
 
 
-def households_export(*, actor: User, fmt: str, out: Path | BinaryIO, region_code: str = "", reason: str = "",
-                      reveal: bool = False, channel: str = "web", ip_address: str | None = None,
-                      progress: Progress | None = None) -> ExportResult:
+def households_export(
+    *,
+    actor: User,
+    fmt: str,
+    out: Path | BinaryIO,
+    region_code: str = "",
+    reason: str = "",
+    reveal: bool = False,
+    channel: str = "web",
+    ip_address: str | None = None,
+    progress: Progress | None = None,
+) -> ExportResult:
     """Write the current members of the households ``actor`` sees (within ``region_code``) to ``out``."""
     require(actor, Permission.REGISTRY_EXPORT)
     reason = reason.strip()
@@ -83,10 +92,17 @@ def households_export(*, actor: User, fmt: str, out: Path | BinaryIO, region_cod
             if households and households % (PAGE * 50) < PAGE:
                 say(f"已导出 {households} 户、{rows} 人 …")
     with transaction.atomic():
-        audit_record(actor=actor, tag=AuditTag.REGISTRY_EXPORT, subject_type="region", subject_id=region.code,
-                     region_code=region.code, reason=reason, channel=channel, ip_address=ip_address,
-                     after={"format": fmt, "region": region.code, "households": households, "rows": rows,
-                            "revealed": reveal})
+        audit_record(
+            actor=actor,
+            tag=AuditTag.REGISTRY_EXPORT,
+            subject_type="region",
+            subject_id=region.code,
+            region_code=region.code,
+            reason=reason,
+            channel=channel,
+            ip_address=ip_address,
+            after={"format": fmt, "region": region.code, "households": households, "rows": rows, "revealed": reveal},
+        )
     return ExportResult(str(out) if isinstance(out, Path) else "", fmt, households, rows, reveal, region.code)
 
 
@@ -121,22 +137,35 @@ def _pages(actor: User, prefix: str, reveal: bool) -> Iterator[Page]:
     visible = Household.objects.visible_to(actor).filter(region__code__startswith=prefix)
     scope = {"household__region__code__startswith": prefix}
     members = Membership.objects.visible_to(actor).current().filter(**scope)
-    incomes = Income.objects.visible_to(actor).current().filter(
-        **scope, person__isnull=False, type__in=[income_type_of(k) for k in INCOME_KEYS])
-    enrollments = CategoryEnrollment.objects.visible_to(actor).current().filter(
-        **scope, category__in=STATUS_CATEGORIES)
-    fields = ("id", "household_number", "region_id", "urban_rural", "address", "phone", "financial_assets",
-              "house_count", "vehicle_count")
+    incomes = (
+        Income.objects.visible_to(actor)
+        .current()
+        .filter(**scope, person__isnull=False, type__in=[income_type_of(k) for k in INCOME_KEYS])
+    )
+    enrollments = CategoryEnrollment.objects.visible_to(actor).current().filter(**scope, category__in=STATUS_CATEGORIES)
+    fields = (
+        "id",
+        "household_number",
+        "region_id",
+        "urban_rural",
+        "address",
+        "phone",
+        "financial_assets",
+        "house_count",
+        "vehicle_count",
+    )
     last = ""
     while True:
-        households = list(visible.filter(household_number__gt=last).order_by("household_number")
-                          .values_list(*fields)[:PAGE])
+        households = list(
+            visible.filter(household_number__gt=last).order_by("household_number").values_list(*fields)[:PAGE]
+        )
         if not households:
             return
         window = {"household__household_number__gt": last, "household__household_number__lte": households[-1][1]}
         last = households[-1][1]
-        yield _page(households, members.filter(**window), incomes.filter(**window), enrollments.filter(**window),
-                    reveal)
+        yield _page(
+            households, members.filter(**window), incomes.filter(**window), enrollments.filter(**window), reveal
+        )
 
 
 LABELS = {c.key: dict(c.choices) for c in COLUMNS if c.choices}
@@ -147,10 +176,24 @@ NO_CATEGORY = (None, None, None)
 def _page(households: list[tuple[Any, ...]], members: Any, incomes: Any, enrollments: Any, reveal: bool) -> Page:
     by_household: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in members.values_list(
-            "household_id", "person_id", "relation", "in_household", "person__id_number", "person__name",
-            "person__sex", "person__birth_date", "person__hukou_type", "person__disability_type",
-            "person__disability_grade", "person__self_care", "person__labour_capacity", "person__health",
-            "person__student", "person__special_status", "person__care_setting"):
+        "household_id",
+        "person_id",
+        "relation",
+        "in_household",
+        "person__id_number",
+        "person__name",
+        "person__sex",
+        "person__birth_date",
+        "person__hukou_type",
+        "person__disability_type",
+        "person__disability_grade",
+        "person__self_care",
+        "person__labour_capacity",
+        "person__health",
+        "person__student",
+        "person__special_status",
+        "person__care_setting",
+    ):
         by_household[row[0]].append(row)
     income: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for person_id, kind, amount, period in incomes.values_list("person_id", "type", "amount", "period"):
@@ -158,32 +201,95 @@ def _page(households: list[tuple[Any, ...]], members: Any, incomes: Any, enrollm
     household_category: dict[int, tuple[Any, ...]] = {}
     person_category: dict[int, tuple[Any, ...]] = {}
     for household_id, person_id, category, valid_from, amount in enrollments.values_list(
-            "household_id", "person_id", "category", "valid_from", "amount_month"):
+        "household_id", "person_id", "category", "valid_from", "amount_month"
+    ):
         target, key = (person_category, person_id) if person_id else (household_category, household_id)
         if key not in target or _DEPTH[category] < _DEPTH[target[key][0]]:
             target[key] = (category, valid_from, amount)
     mask = (lambda number: number) if reveal else id_numbers.mask
     category_ = LABELS["category"]
-    urban_rural_, sex_, relation_, hukou_, disability_, grade_, self_care_, labour_, health_, student_, special_, \
-        care_ = (LABELS[k] for k in ("urban_rural", "sex", "relation", "hukou_type", "disability_type",
-                                     "disability_grade", "self_care", "labour_capacity", "health", "student",
-                                     "special_status", "care_setting"))
+    (
+        urban_rural_,
+        sex_,
+        relation_,
+        hukou_,
+        disability_,
+        grade_,
+        self_care_,
+        labour_,
+        health_,
+        student_,
+        special_,
+        care_,
+    ) = (
+        LABELS[k]
+        for k in (
+            "urban_rural",
+            "sex",
+            "relation",
+            "hukou_type",
+            "disability_type",
+            "disability_grade",
+            "self_care",
+            "labour_capacity",
+            "health",
+            "student",
+            "special_status",
+            "care_setting",
+        )
+    )
     rows: list[tuple[Any, ...]] = []
     for household_id, number, region, urban_rural, address, phone, assets, houses, vehicles in households:
         category, category_from, category_amount = household_category.get(household_id, NO_CATEGORY)
         household = (number, region, urban_rural_.get(urban_rural), address, phone, assets, houses, vehicles)
-        for (_, person_id, relation, in_household, id_number, name, sex, birth, hukou, disability, grade, self_care,
-             labour, health, student, special, care) in sorted(by_household.get(household_id, ()),
-                                                                key=lambda m: (m[2] != "head", m[7], m[1])):
+        for (
+            _,
+            person_id,
+            relation,
+            in_household,
+            id_number,
+            name,
+            sex,
+            birth,
+            hukou,
+            disability,
+            grade,
+            self_care,
+            labour,
+            health,
+            student,
+            special,
+            care,
+        ) in sorted(by_household.get(household_id, ()), key=lambda m: (m[2] != "head", m[7], m[1])):
             personal, personal_from, personal_amount = person_category.get(person_id, NO_CATEGORY)
             # In COLUMNS order: household, person, incomes, household category, personal category.
-            rows.append((*household, name, mask(id_number), sex_.get(sex), birth, relation_.get(relation),
-                         "是" if in_household else "否", hukou_.get(hukou), disability_.get(disability),
-                         None if grade is None else grade_.get(str(grade)), self_care_.get(self_care),
-                         labour_.get(labour), health_.get(health), student_.get(student), special_.get(special),
-                         care_.get(care), *(income.get((person_id, kind)) for kind in INCOME_TYPES),
-                         category_.get(category), category_from, category_amount,
-                         category_.get(personal), personal_from, personal_amount))
+            rows.append(
+                (
+                    *household,
+                    name,
+                    mask(id_number),
+                    sex_.get(sex),
+                    birth,
+                    relation_.get(relation),
+                    "是" if in_household else "否",
+                    hukou_.get(hukou),
+                    disability_.get(disability),
+                    None if grade is None else grade_.get(str(grade)),
+                    self_care_.get(self_care),
+                    labour_.get(labour),
+                    health_.get(health),
+                    student_.get(student),
+                    special_.get(special),
+                    care_.get(care),
+                    *(income.get((person_id, kind)) for kind in INCOME_TYPES),
+                    category_.get(category),
+                    category_from,
+                    category_amount,
+                    category_.get(personal),
+                    personal_from,
+                    personal_amount,
+                )
+            )
     columns = dict(zip(KEYS, map(list, zip(*rows, strict=True)), strict=True)) if rows else {k: [] for k in KEYS}
     return Page(columns, len(households), len(rows))
 
@@ -248,8 +354,11 @@ def _writer(fmt: str, out: Path | BinaryIO) -> Iterator[Write]:
 
 @contextlib.contextmanager
 def _xlsx_writer(out: Path | BinaryIO) -> Iterator[Write]:
-    writer = XlsxWriter(str(out) if isinstance(out, Path) else out, sheet="家庭成员",
-                        columns=[XlsxColumn(c.header, max(10, min(22, len(c.header) * 2 + 4))) for c in COLUMNS])
+    writer = XlsxWriter(
+        str(out) if isinstance(out, Path) else out,
+        sheet="家庭成员",
+        columns=[XlsxColumn(c.header, max(10, min(22, len(c.header) * 2 + 4))) for c in COLUMNS],
+    )
     yield lambda columns: writer.write(_arrow_table(columns, text_only=False))
     writer.add_text_sheet("填写说明", instruction_rows())
     writer.close()

@@ -18,9 +18,11 @@ MAX_UPLOAD_MB = 200
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="导入文件", error_messages={"required": "请选择要导入的文件。",
-                                                         "empty": "上传的文件是空的。"},
-                           widget=forms.ClearableFileInput(attrs={"accept": ",".join(SUPPORTED_SUFFIXES)}))
+    file = forms.FileField(
+        label="导入文件",
+        error_messages={"required": "请选择要导入的文件。", "empty": "上传的文件是空的。"},
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(SUPPORTED_SUFFIXES)}),
+    )
     dry_run = forms.BooleanField(label="仅校验，不写入数据库", required=False)
 
     def clean_file(self) -> UploadedFile:
@@ -36,14 +38,15 @@ class ImportForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    fmt = forms.ChoiceField(label="文件格式", choices=list(FORMATS.items()), initial="xlsx",
-                            widget=forms.RadioSelect)
+    fmt = forms.ChoiceField(label="文件格式", choices=list(FORMATS.items()), initial="xlsx", widget=forms.RadioSelect)
     region = forms.ChoiceField(label="导出范围", required=False)
     reveal = forms.BooleanField(label="显示完整身份证号", required=False)
-    reason = forms.CharField(label="导出事由", max_length=200,
-                             error_messages={"required": "请填写导出事由（记入审计日志）。",
-                                             "max_length": "导出事由不超过200字。"},
-                             widget=forms.TextInput(attrs={"placeholder": "如：年度复核核对名册"}))
+    reason = forms.CharField(
+        label="导出事由",
+        max_length=200,
+        error_messages={"required": "请填写导出事由（记入审计日志）。", "max_length": "导出事由不超过200字。"},
+        widget=forms.TextInput(attrs={"placeholder": "如：年度复核核对名册"}),
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

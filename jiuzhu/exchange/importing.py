@@ -63,19 +63,27 @@ class ImportResult:
 
     @property
     def changed(self) -> bool:
-        return bool(self.households_created or self.households_updated or self.persons_created
-                    or self.persons_updated)
+        return bool(self.households_created or self.households_updated or self.persons_created or self.persons_updated)
 
     def summary(self) -> str:
         head = "校验通过（仅校验，未写入）" if self.dry_run else "导入完成"
-        return (f"{head}：共 {self.rows} 行。家庭：新增 {self.households_created} 户，"
-                f"更新 {self.households_updated} 户，未变 {self.households_unchanged} 户；"
-                f"人员：新增 {self.persons_created} 人，"
-                f"更新 {self.persons_updated} 人，未变 {self.persons_unchanged} 人。")
+        return (
+            f"{head}：共 {self.rows} 行。家庭：新增 {self.households_created} 户，"
+            f"更新 {self.households_updated} 户，未变 {self.households_unchanged} 户；"
+            f"人员：新增 {self.persons_created} 人，"
+            f"更新 {self.persons_updated} 人，未变 {self.persons_unchanged} 人。"
+        )
 
 
-def households_import(*, actor: User, path: Path, name: str = "", channel: str = "web", dry_run: bool = False,
-                      progress: Progress | None = None) -> ImportResult:
+def households_import(
+    *,
+    actor: User,
+    path: Path,
+    name: str = "",
+    channel: str = "web",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
     """Import ``path`` (shown as ``name``) for ``actor``; raises ``ImportRejected`` listing every problem."""
     require(actor, Permission.REGISTRY_IMPORT)
     if actor.jurisdiction_prefix() is None:
@@ -100,26 +108,46 @@ def households_import(*, actor: User, path: Path, name: str = "", channel: str =
         households_total = rows.households.size
         persons_total = int(np.count_nonzero(plan.person_id_of_row))
         result = ImportResult(
-            file=name, rows=raw.size, dry_run=dry_run,
-            households_created=plan.households_created, households_updated=plan.households_updated,
+            file=name,
+            rows=raw.size,
+            dry_run=dry_run,
+            households_created=plan.households_created,
+            households_updated=plan.households_updated,
             households_unchanged=households_total - plan.households_created - plan.households_updated,
-            persons_created=plan.persons_created, persons_updated=plan.persons_updated,
-            persons_unchanged=persons_total - plan.persons_created - plan.persons_updated)
+            persons_created=plan.persons_created,
+            persons_updated=plan.persons_updated,
+            persons_unchanged=persons_total - plan.persons_created - plan.persons_updated,
+        )
         if dry_run:
             transaction.set_rollback(True)
             return result
         say("校验通过，正在写入数据库 …")
         _write(plan, rows, note=f"批量导入 {name}"[:200], say=say)
-        audit_record(actor=actor, tag=AuditTag.REGISTRY_IMPORT, subject_type="file", subject_id=_sha256(path),
-                     region_code=actor.region_id or "", channel=channel,
-                     after={"file": name, "rows": raw.size, **_counts(result), "changes": plan.changes})
+        audit_record(
+            actor=actor,
+            tag=AuditTag.REGISTRY_IMPORT,
+            subject_type="file",
+            subject_id=_sha256(path),
+            region_code=actor.region_id or "",
+            channel=channel,
+            after={"file": name, "rows": raw.size, **_counts(result), "changes": plan.changes},
+        )
     say("写入完成。")
     return result
 
 
 def _counts(result: ImportResult) -> dict[str, int]:
-    return {k: getattr(result, k) for k in ("households_created", "households_updated", "households_unchanged",
-                                             "persons_created", "persons_updated", "persons_unchanged")}
+    return {
+        k: getattr(result, k)
+        for k in (
+            "households_created",
+            "households_updated",
+            "households_unchanged",
+            "persons_created",
+            "persons_updated",
+            "persons_unchanged",
+        )
+    }
 
 
 def _sha256(path: Path) -> str:
@@ -137,8 +165,7 @@ def _constant(value: Any, size: int, kind: pa.DataType | None = None) -> pa.Arra
     return pa.repeat(pa.scalar(value, kind), size) if value is not None else pa.nulls(size, kind or pa.string())
 
 
-def _take(rows: Rows, key: str, selector: pa.Array, *, default: Any = None,
-          kind: pa.DataType = TEXT) -> pa.Array:
+def _take(rows: Rows, key: str, selector: pa.Array, *, default: Any = None, kind: pa.DataType = TEXT) -> pa.Array:
     """Values of ``key`` at ``selector``; ``default`` where the column is absent or the cell empty."""
     if key not in rows.values:
         return _constant(default, len(selector), kind)
@@ -171,7 +198,8 @@ def _write(plan: Plan, rows: Rows, *, note: str, say: Progress) -> None:
     db.update_rows(Household, ["region_id", "updated_at"], [(code, now, pk) for code, pk in plan.moved_households])
     for code, household_id in plan.moved_households:
         Person.objects.filter(memberships__household_id=household_id, memberships__valid_to__isnull=True).update(
-            region_id=code, updated_at=now)
+            region_id=code, updated_at=now
+        )
     db.update_rows(Person, plan.person_update_columns, plan.person_updates)
     db.update_rows(Membership, ["relation", "in_household"], plan.membership_updates)
     db.update_rows(CategoryEnrollment, ["valid_to", "end_reason"], plan.enrollment_ends)
@@ -196,20 +224,25 @@ def _insert_households(plan: Plan, rows: Rows, stamp: str) -> None:
         taken = households.values[key].take(selector)
         return pc.fill_null(taken, pa.scalar(default, taken.type)) if default is not None else taken
 
-    db.insert_table(Household, pa.table({
-        "id": plan.household_ids[plan.new_households],
-        "household_number": pa.array(households.numbers, type=pa.string()).take(selector),
-        "region_id": value("region_code"),
-        "address": value("address", ""),
-        "urban_rural": value("urban_rural"),
-        "status": _constant(HouseholdStatus.ACTIVE.value, count),
-        "phone": value("phone", ""),
-        "financial_assets": value("financial_assets", kind=MONEY_TYPE),
-        "house_count": value("house_count", kind=pa.int32()),
-        "vehicle_count": value("vehicle_count", kind=pa.int32()),
-        "created_at": _constant(stamp, count),
-        "updated_at": _constant(stamp, count),
-    }))
+    db.insert_table(
+        Household,
+        pa.table(
+            {
+                "id": plan.household_ids[plan.new_households],
+                "household_number": pa.array(households.numbers, type=pa.string()).take(selector),
+                "region_id": value("region_code"),
+                "address": value("address", ""),
+                "urban_rural": value("urban_rural"),
+                "status": _constant(HouseholdStatus.ACTIVE.value, count),
+                "phone": value("phone", ""),
+                "financial_assets": value("financial_assets", kind=MONEY_TYPE),
+                "house_count": value("house_count", kind=pa.int32()),
+                "vehicle_count": value("vehicle_count", kind=pa.int32()),
+                "created_at": _constant(stamp, count),
+                "updated_at": _constant(stamp, count),
+            }
+        ),
+    )
 
 
 def _insert_persons(plan: Plan, rows: Rows, stamp: str) -> None:
@@ -219,29 +252,34 @@ def _insert_persons(plan: Plan, rows: Rows, stamp: str) -> None:
     selector = pa.array(plan.new_person_rows, type=pa.int64())
     household_index = pa.array(rows.households.code[plan.new_person_rows], type=pa.int64())
     grade = _take(rows, "disability_grade", selector)
-    db.insert_table(Person, pa.table({
-        "id": plan.new_person_ids,
-        "id_number": _take(rows, "id_number", selector),
-        "name": _take(rows, "name", selector),
-        "sex": rows.sex.take(selector),
-        "birth_date": rows.birth_date.take(selector),
-        "region_id": rows.households.values["region_code"].take(household_index),
-        "hukou_type": _take(rows, "hukou_type", selector),
-        "hukou_region_code": _constant("", count),
-        "phone": _constant("", count),
-        "disability_type": _take(rows, "disability_type", selector),
-        "disability_grade": pc.cast(grade, pa.int16()),
-        "self_care": _take(rows, "self_care", selector),
-        "labour_capacity": _take(rows, "labour_capacity", selector),
-        "health": _take(rows, "health", selector),
-        "student": _take(rows, "student", selector),
-        "care_setting": _take(rows, "care_setting", selector),
-        "special_status": _take(rows, "special_status", selector, default=SpecialStatus.NONE.value),
-        "status": _constant(PersonStatus.ACTIVE.value, count),
-        "deceased_on": _constant(None, count, pa.date32()),
-        "created_at": _constant(stamp, count),
-        "updated_at": _constant(stamp, count),
-    }))
+    db.insert_table(
+        Person,
+        pa.table(
+            {
+                "id": plan.new_person_ids,
+                "id_number": _take(rows, "id_number", selector),
+                "name": _take(rows, "name", selector),
+                "sex": rows.sex.take(selector),
+                "birth_date": rows.birth_date.take(selector),
+                "region_id": rows.households.values["region_code"].take(household_index),
+                "hukou_type": _take(rows, "hukou_type", selector),
+                "hukou_region_code": _constant("", count),
+                "phone": _constant("", count),
+                "disability_type": _take(rows, "disability_type", selector),
+                "disability_grade": pc.cast(grade, pa.int16()),
+                "self_care": _take(rows, "self_care", selector),
+                "labour_capacity": _take(rows, "labour_capacity", selector),
+                "health": _take(rows, "health", selector),
+                "student": _take(rows, "student", selector),
+                "care_setting": _take(rows, "care_setting", selector),
+                "special_status": _take(rows, "special_status", selector, default=SpecialStatus.NONE.value),
+                "status": _constant(PersonStatus.ACTIVE.value, count),
+                "deceased_on": _constant(None, count, pa.date32()),
+                "created_at": _constant(stamp, count),
+                "updated_at": _constant(stamp, count),
+            }
+        ),
+    )
 
 
 def _insert_memberships(plan: Plan, rows: Rows) -> None:
@@ -251,58 +289,92 @@ def _insert_memberships(plan: Plan, rows: Rows) -> None:
         return
     selector = pa.array(member_rows, type=pa.int64())
     in_household = pc.equal(_take(rows, "in_household", selector, default="true"), "true")
-    db.insert_table(Membership, pa.table({
-        "id": np.fromiter(bulk.allocate_ids(Membership, count), dtype=np.int64, count=count),
-        "person_id": plan.person_id_of_row[member_rows],
-        "household_id": plan.household_ids[rows.households.code[member_rows]],
-        "relation": _take(rows, "relation", selector),
-        "in_household": in_household,
-        "valid_from": _constant(plan.today, count, pa.date32()),
-        "valid_to": _constant(None, count, pa.date32()),
-    }))
+    db.insert_table(
+        Membership,
+        pa.table(
+            {
+                "id": np.fromiter(bulk.allocate_ids(Membership, count), dtype=np.int64, count=count),
+                "person_id": plan.person_id_of_row[member_rows],
+                "household_id": plan.household_ids[rows.households.code[member_rows]],
+                "relation": _take(rows, "relation", selector),
+                "in_household": in_household,
+                "valid_from": _constant(plan.today, count, pa.date32()),
+                "valid_to": _constant(None, count, pa.date32()),
+            }
+        ),
+    )
 
 
 def _insert_enrollments(plan: Plan, rows: Rows, stamp: str, note: str) -> None:
     parts: list[pa.Table] = []
     if plan.enrollment_new:
         household_ids, person_ids, categories, starts, amounts = zip(*plan.enrollment_new, strict=True)
-        parts.append(pa.table({
-            "household_id": pa.array(household_ids, pa.int64()), "person_id": pa.array(person_ids, pa.int64()),
-            "category": pa.array(categories, pa.string()), "valid_from": pa.array(starts, pa.date32()),
-            "amount_month": pa.array(amounts, MONEY_TYPE)}))
+        parts.append(
+            pa.table(
+                {
+                    "household_id": pa.array(household_ids, pa.int64()),
+                    "person_id": pa.array(person_ids, pa.int64()),
+                    "category": pa.array(categories, pa.string()),
+                    "valid_from": pa.array(starts, pa.date32()),
+                    "amount_month": pa.array(amounts, MONEY_TYPE),
+                }
+            )
+        )
     households = rows.households
     if "category" in households.values and len(plan.new_households):
-        chosen = plan.new_households[np.asarray(households.values["category"].take(
-            pa.array(plan.new_households, type=pa.int64())).is_valid(), dtype=bool)]
+        chosen = plan.new_households[
+            np.asarray(
+                households.values["category"].take(pa.array(plan.new_households, type=pa.int64())).is_valid(),
+                dtype=bool,
+            )
+        ]
         if len(chosen):
             selector = pa.array(chosen, type=pa.int64())
             amount = households.values.get("category_amount")
-            parts.append(pa.table({
-                "household_id": pa.array(plan.household_ids[chosen], pa.int64()),
-                "person_id": pa.nulls(len(chosen), pa.int64()),
-                "category": households.values["category"].take(selector),
-                "valid_from": households.values["category_from"].take(selector),
-                "amount_month": amount.take(selector) if amount is not None else pa.nulls(len(chosen), MONEY_TYPE)}))
+            parts.append(
+                pa.table(
+                    {
+                        "household_id": pa.array(plan.household_ids[chosen], pa.int64()),
+                        "person_id": pa.nulls(len(chosen), pa.int64()),
+                        "category": households.values["category"].take(selector),
+                        "valid_from": households.values["category_from"].take(selector),
+                        "amount_month": amount.take(selector)
+                        if amount is not None
+                        else pa.nulls(len(chosen), MONEY_TYPE),
+                    }
+                )
+            )
     if "person_category" in rows.values and len(plan.new_person_rows):
         new_rows = plan.new_person_rows
         enrolled = new_rows[np.asarray(rows.values["person_category"].take(pa.array(new_rows)).is_valid(), bool)]
         if len(enrolled):
             selector = pa.array(enrolled, type=pa.int64())
-            parts.append(pa.table({
-                "household_id": pa.array(plan.household_ids[rows.households.code[enrolled]], pa.int64()),
-                "person_id": pa.array(plan.person_id_of_row[enrolled], pa.int64()),
-                "category": rows.values["person_category"].take(selector),
-                "valid_from": rows.values["person_category_from"].take(selector),
-                "amount_month": _take(rows, "person_category_amount", selector, kind=MONEY_TYPE)}))
+            parts.append(
+                pa.table(
+                    {
+                        "household_id": pa.array(plan.household_ids[rows.households.code[enrolled]], pa.int64()),
+                        "person_id": pa.array(plan.person_id_of_row[enrolled], pa.int64()),
+                        "category": rows.values["person_category"].take(selector),
+                        "valid_from": rows.values["person_category_from"].take(selector),
+                        "amount_month": _take(rows, "person_category_amount", selector, kind=MONEY_TYPE),
+                    }
+                )
+            )
     if not parts:
         return
     table = pa.concat_tables(parts)
     count = table.num_rows
-    db.insert_table(CategoryEnrollment, table.append_column(
-        "id", pa.array(np.fromiter(bulk.allocate_ids(CategoryEnrollment, count), np.int64, count=count))
-    ).append_column("valid_to", _constant(None, count, pa.date32())).append_column(
-        "decision_number", _constant("", count)).append_column("note", _constant(note, count)).append_column(
-        "end_reason", _constant("", count)).append_column("created_at", _constant(stamp, count)))
+    db.insert_table(
+        CategoryEnrollment,
+        table.append_column(
+            "id", pa.array(np.fromiter(bulk.allocate_ids(CategoryEnrollment, count), np.int64, count=count))
+        )
+        .append_column("valid_to", _constant(None, count, pa.date32()))
+        .append_column("decision_number", _constant("", count))
+        .append_column("note", _constant(note, count))
+        .append_column("end_reason", _constant("", count))
+        .append_column("created_at", _constant(stamp, count)),
+    )
 
 
 def _insert_incomes(plan: Plan, rows: Rows) -> None:
@@ -316,22 +388,36 @@ def _insert_incomes(plan: Plan, rows: Rows) -> None:
         if not known.any():
             continue
         chosen = new_rows[known]
-        parts.append(pa.table({
-            "household_id": pa.array(plan.household_ids[rows.households.code[chosen]], pa.int64()),
-            "person_id": pa.array(plan.person_id_of_row[chosen], pa.int64()),
-            "type": _constant(income_type_of(key), len(chosen)),
-            "amount": amounts.filter(pa.array(known))}))
+        parts.append(
+            pa.table(
+                {
+                    "household_id": pa.array(plan.household_ids[rows.households.code[chosen]], pa.int64()),
+                    "person_id": pa.array(plan.person_id_of_row[chosen], pa.int64()),
+                    "type": _constant(income_type_of(key), len(chosen)),
+                    "amount": amounts.filter(pa.array(known)),
+                }
+            )
+        )
     if plan.income_new:
         household_ids, person_ids, kinds, amounts_new = zip(*plan.income_new, strict=True)
-        parts.append(pa.table({
-            "household_id": pa.array(household_ids, pa.int64()), "person_id": pa.array(person_ids, pa.int64()),
-            "type": pa.array(kinds, pa.string()), "amount": pa.array(amounts_new, MONEY_TYPE)}))
+        parts.append(
+            pa.table(
+                {
+                    "household_id": pa.array(household_ids, pa.int64()),
+                    "person_id": pa.array(person_ids, pa.int64()),
+                    "type": pa.array(kinds, pa.string()),
+                    "amount": pa.array(amounts_new, MONEY_TYPE),
+                }
+            )
+        )
     if not parts:
         return
     table = pa.concat_tables(parts)
     count = table.num_rows
-    db.insert_table(Income, table.append_column(
-        "id", pa.array(np.fromiter(bulk.allocate_ids(Income, count), np.int64, count=count))
-    ).append_column("period", _constant(Period.MONTH.value, count)).append_column(
-        "valid_from", _constant(plan.today, count, pa.date32())).append_column(
-        "valid_to", _constant(None, count, pa.date32())))
+    db.insert_table(
+        Income,
+        table.append_column("id", pa.array(np.fromiter(bulk.allocate_ids(Income, count), np.int64, count=count)))
+        .append_column("period", _constant(Period.MONTH.value, count))
+        .append_column("valid_from", _constant(plan.today, count, pa.date32()))
+        .append_column("valid_to", _constant(None, count, pa.date32())),
+    )

@@ -88,8 +88,13 @@ class Reporter:
         header = BY_KEY[key].header
         for position in positions[:KEEP_LIMIT].tolist():
             text = message(position) if callable(message) else message
-            self.problems.add(sheet=int(self.raw.sheet_index[position]), row=int(self.raw.row_number[position]),
-                              column=header, column_order=COLUMN_ORDER[key], problem=text)
+            self.problems.add(
+                sheet=int(self.raw.sheet_index[position]),
+                row=int(self.raw.row_number[position]),
+                column=header,
+                column_order=COLUMN_ORDER[key],
+                problem=text,
+            )
 
     def where(self, position: int) -> str:
         """How another row is named in a message: 第 N 行, with its sheet when that differs."""
@@ -110,8 +115,11 @@ def check_rows(raw: RawTable, *, problems: Problems, today: dt.date) -> Rows:
         if column.required:
             report.mark(column.key, _np(text.is_null()), "不能为空")
         values[column.key] = _CHECKS[column.kind](column, text, report)
-    birth, sex = _id_facts(values["id_number"], report) if "id_number" in values else (
-        pa.nulls(raw.size, pa.date32()), pa.nulls(raw.size, pa.string()))
+    birth, sex = (
+        _id_facts(values["id_number"], report)
+        if "id_number" in values
+        else (pa.nulls(raw.size, pa.date32()), pa.nulls(raw.size, pa.string()))
+    )
     _check_birth_and_sex(raw, values, birth, sex, report)
     _check_duplicate_ids(values, report)
     _check_disability(values, report)
@@ -163,8 +171,11 @@ def _fold(text: pa.Array) -> pa.Array:
 def _check_text(column: Column, text: pa.Array, report: Reporter) -> pa.Array:
     if column.max_length:
         length = pc.utf8_length(text)
-        report.mark(column.key, _np(pc.greater(length, column.max_length)),
-                    lambda p: f"超过 {column.max_length} 个字（现为 {length[p].as_py()} 个字）")
+        report.mark(
+            column.key,
+            _np(pc.greater(length, column.max_length)),
+            lambda p: f"超过 {column.max_length} 个字（现为 {length[p].as_py()} 个字）",
+        )
     if column.key == "household_number":
         return _fold(text)
     return text
@@ -174,8 +185,7 @@ def _check_phone(column: Column, text: pa.Array, report: Reporter) -> pa.Array:
     folded = _fold(text)
     bad = _np(pc.invert(pc.match_substring_regex(folded, r"^\+?[0-9][0-9()\-]*$")))
     report.mark(column.key, bad, lambda p: f"“{text[p].as_py()}”不是有效的电话号码：只能包含数字和“-”")
-    report.mark(column.key, _np(pc.greater(pc.utf8_length(folded), column.max_length)),
-                f"超过 {column.max_length} 位")
+    report.mark(column.key, _np(pc.greater(pc.utf8_length(folded), column.max_length)), f"超过 {column.max_length} 位")
     return folded
 
 
@@ -194,8 +204,9 @@ def _check_enum(column: Column, text: pa.Array, report: Reporter) -> pa.Array:
     distinct = Distinct(text)
     index = pc.index_in(pc.utf8_lower(_fold(distinct.values)), value_set=keys)
     allowed = "、".join(column.labels)
-    report.mark(column.key, distinct.rows(index.is_null()),
-                lambda p: f"“{text[p].as_py()}”不是可选的值（可选：{allowed}）")
+    report.mark(
+        column.key, distinct.rows(index.is_null()), lambda p: f"“{text[p].as_py()}”不是可选的值（可选：{allowed}）"
+    )
     result = distinct.spread(targets.take(index))
     if column.empty_means is not None:
         result = pc.if_else(text.is_null(), pa.scalar(column.empty_means), result)
@@ -225,8 +236,10 @@ def parse_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     folded = _fold(text)
     split = pc.extract_regex(folded, r"^(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?$")
     packed = pc.extract_regex(folded, r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
-    parts = [np.asarray(pc.cast(pc.coalesce(pc.struct_field(split, [i]), pc.struct_field(packed, [i]), "0"),
-                                pa.int64())) for i in range(3)]
+    parts = [
+        np.asarray(pc.cast(pc.coalesce(pc.struct_field(split, [i]), pc.struct_field(packed, [i]), "0"), pa.int64()))
+        for i in range(3)
+    ]
     days, valid = civil_dates(*parts)
     dates = pa.array(days.astype(np.int32), type=pa.date32(), mask=~valid)
     bad = _np(text.is_valid()) & ~valid
@@ -243,10 +256,16 @@ def _check_money(column: Column, text: pa.Array, report: Reporter) -> pa.Array:
     number = pc.match_substring_regex(folded, r"^-?\d+(\.\d+)?$")
     report.mark(column.key, distinct.rows(pc.invert(number)), lambda p: f"“{text[p].as_py()}”不是有效的金额")
     report.mark(column.key, distinct.rows(pc.and_(number, pc.starts_with(folded, "-"))), "不能为负数")
-    report.mark(column.key, distinct.rows(pc.match_substring_regex(folded, r"^\d+\.\d{3,}$")),
-                lambda p: f"“{text[p].as_py()}”超过两位小数（金额精确到分）")
-    report.mark(column.key, distinct.rows(pc.match_substring_regex(folded, r"^\d{11,}")),
-                lambda p: f"“{text[p].as_py()}”金额过大")
+    report.mark(
+        column.key,
+        distinct.rows(pc.match_substring_regex(folded, r"^\d+\.\d{3,}$")),
+        lambda p: f"“{text[p].as_py()}”超过两位小数（金额精确到分）",
+    )
+    report.mark(
+        column.key,
+        distinct.rows(pc.match_substring_regex(folded, r"^\d{11,}")),
+        lambda p: f"“{text[p].as_py()}”金额过大",
+    )
     good = pc.match_substring_regex(folded, r"^\d{1,10}(\.\d{1,2})?$")
     return distinct.spread(pc.cast(pc.if_else(good, folded, pa.scalar(None, pa.string())), MONEY_TYPE))
 
@@ -263,8 +282,11 @@ def _check_count(column: Column, text: pa.Array, report: Reporter) -> pa.Array:
 
 def _check_id_number(column: Column, text: pa.Array, report: Reporter) -> pa.Array:
     folded = pc.utf8_upper(_fold(text))
-    report.mark(column.key, _np(pc.match_substring(folded, "*")),
-                "是脱敏号码（含“*”），不能用于导入；请使用显示完整身份证号的导出文件或原始资料")
+    report.mark(
+        column.key,
+        _np(pc.match_substring(folded, "*")),
+        "是脱敏号码（含“*”），不能用于导入；请使用显示完整身份证号的导出文件或原始资料",
+    )
     return folded
 
 
@@ -289,7 +311,7 @@ def _digit_matrix(strings: pa.Array, width: int) -> np.ndarray:
     strings = pa.concat_arrays([strings]) if strings.offset else strings
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[: len(strings) + 1]
     data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)
-    return data[offsets[0]: offsets[-1]].reshape(-1, width)
+    return data[offsets[0] : offsets[-1]].reshape(-1, width)
 
 
 def id_number_facts(numbers: pa.Array, today: dt.date) -> tuple[np.ndarray, pa.Array, pa.Array]:
@@ -326,19 +348,26 @@ def _id_facts(numbers: pa.Array, report: Reporter) -> tuple[pa.Array, pa.Array]:
     return births, sex
 
 
-def _check_birth_and_sex(raw: RawTable, values: dict[str, pa.Array], birth: pa.Array, sex: pa.Array,
-                         report: Reporter) -> None:
+def _check_birth_and_sex(
+    raw: RawTable, values: dict[str, pa.Array], birth: pa.Array, sex: pa.Array, report: Reporter
+) -> None:
     if "birth_date" in values:
         given = values["birth_date"]
         differs = _np(pc.not_equal(given, birth))
-        report.mark("birth_date", differs, lambda p: f"{given[p].as_py():%Y-%m-%d}与身份证号中的出生日期"
-                                                     f"{birth[p].as_py():%Y-%m-%d}不一致")
+        report.mark(
+            "birth_date",
+            differs,
+            lambda p: f"{given[p].as_py():%Y-%m-%d}与身份证号中的出生日期{birth[p].as_py():%Y-%m-%d}不一致",
+        )
     if "sex" in values:
         given_sex = values["sex"]
         differs = _np(pc.not_equal(given_sex, sex))
         label = dict(BY_KEY["sex"].choices)
-        report.mark("sex", differs, lambda p: f"“{label[given_sex[p].as_py()]}”与身份证号第17位所示性别"
-                                              f"“{label[sex[p].as_py()]}”不一致")
+        report.mark(
+            "sex",
+            differs,
+            lambda p: f"“{label[given_sex[p].as_py()]}”与身份证号第17位所示性别“{label[sex[p].as_py()]}”不一致",
+        )
 
 
 def _check_duplicate_ids(values: dict[str, pa.Array], report: Reporter) -> None:
@@ -355,8 +384,7 @@ def _check_duplicate_ids(values: dict[str, pa.Array], report: Reporter) -> None:
     first_of_code[codes[rows[first_index]]] = rows[first_index]
     first = np.where(present, first_of_code[np.maximum(codes, 0)], -1)
     repeated = present & (first != np.arange(len(codes)))
-    report.mark("id_number", repeated,
-                lambda p: f"与{report.where(int(first[p]))}的身份证号相同：同一人只能出现一次")
+    report.mark("id_number", repeated, lambda p: f"与{report.where(int(first[p]))}的身份证号相同：同一人只能出现一次")
 
 
 def _check_disability(values: dict[str, pa.Array], report: Reporter) -> None:
@@ -365,12 +393,20 @@ def _check_disability(values: dict[str, pa.Array], report: Reporter) -> None:
     kind = _np(values["disability_type"].is_valid())
     grade = _np(values["disability_grade"].is_valid())
     both_ok = report.invalid.get("disability_type", np.zeros(len(kind), bool)) | report.invalid.get(
-        "disability_grade", np.zeros(len(kind), bool))
+        "disability_grade", np.zeros(len(kind), bool)
+    )
     report.mark("disability_grade", (kind != grade) & ~both_ok, "残疾类别和残疾等级应同时填写或同时为空")
 
 
-def _category_problems(values: dict[str, pa.Array], invalid: dict[str, np.ndarray], today: dt.date, *,
-                       category: str, start: str, amount: str) -> list[tuple[str, np.ndarray, str]]:
+def _category_problems(
+    values: dict[str, pa.Array],
+    invalid: dict[str, np.ndarray],
+    today: dt.date,
+    *,
+    category: str,
+    start: str,
+    amount: str,
+) -> list[tuple[str, np.ndarray, str]]:
     """A category needs its start date; a date or amount needs a category; the start is not in the future."""
     size = len(values[category])
     none = np.zeros(size, bool)
@@ -390,8 +426,14 @@ def _category_problems(values: dict[str, pa.Array], invalid: dict[str, np.ndarra
 def _check_person_category(values: dict[str, pa.Array], report: Reporter, today: dt.date) -> None:
     if "person_category" not in values:
         return
-    for key, mask, message in _category_problems(values, report.invalid, today, category="person_category",
-                                                 start="person_category_from", amount="person_category_amount"):
+    for key, mask, message in _category_problems(
+        values,
+        report.invalid,
+        today,
+        category="person_category",
+        start="person_category_from",
+        amount="person_category_amount",
+    ):
         report.mark(key, mask, message)
 
 
@@ -445,8 +487,14 @@ def _household_value(households: Households, key: str, typed: pa.Array, report: 
     reference = np.where(code >= 0, source[np.maximum(code, 0)], -1)
     differs = valid & (reference >= 0) & (value_code != value_code[np.maximum(reference, 0)])
     raw = report.raw.columns[key]
-    report.mark(key, differs, lambda p: f"“{raw[p].as_py()}”与同户{report.where(int(reference[p]))}的"
-                                        f"“{raw[int(reference[p])].as_py()}”不一致：同一户的家庭信息应相同")
+    report.mark(
+        key,
+        differs,
+        lambda p: (
+            f"“{raw[p].as_py()}”与同户{report.where(int(reference[p]))}的"
+            f"“{raw[int(reference[p])].as_py()}”不一致：同一户的家庭信息应相同"
+        ),
+    )
 
 
 def _check_household_category(households: Households, report: Reporter, today: dt.date) -> None:
@@ -455,9 +503,11 @@ def _check_household_category(households: Households, report: Reporter, today: d
         return
     keys = [k for k in ("category", "category_from", "category_amount") if k in households.values]
     invalid: dict[str, np.ndarray] = {
-        k: report.invalid.get(k, np.zeros(report.raw.size, bool))[households.source_row[k]] for k in keys}
-    for key, mask, message in _category_problems(households.values, invalid, today, category="category",
-                                                 start="category_from", amount="category_amount"):
+        k: report.invalid.get(k, np.zeros(report.raw.size, bool))[households.source_row[k]] for k in keys
+    }
+    for key, mask, message in _category_problems(
+        households.values, invalid, today, category="category", start="category_from", amount="category_amount"
+    ):
         rows = np.zeros(report.raw.size, bool)
         rows[households.source_row[key][mask]] = True
         report.mark(key, rows, message)
@@ -476,5 +526,6 @@ def _check_heads_in_file(households: Households, values: dict[str, pa.Array], re
     unique, first = np.unique(code[rows], return_index=True)
     first_head[unique] = rows[first]
     extra = head & (first_head[np.maximum(code, 0)] != np.arange(len(code)))
-    report.mark("relation", extra,
-                lambda p: f"一户只能有一名户主，本户{report.where(int(first_head[code[p]]))}已填写“户主”")
+    report.mark(
+        "relation", extra, lambda p: f"一户只能有一名户主，本户{report.where(int(first_head[code[p]]))}已填写“户主”"
+    )

@@ -31,11 +31,22 @@ from jiuzhu.registry.models import CategoryEnrollment, Household, Income, Member
 
 HOUSEHOLD_FIELDS = ("urban_rural", "address", "phone", "financial_assets", "house_count", "vehicle_count")
 TEXT_NOT_NULL = frozenset({"address", "phone"})  # blank=True, stored as "" rather than NULL
-PERSON_FIELDS = ("name", "hukou_type", "disability_type", "disability_grade", "self_care", "labour_capacity",
-                 "health", "student", "special_status", "care_setting")
+PERSON_FIELDS = (
+    "name",
+    "hukou_type",
+    "disability_type",
+    "disability_grade",
+    "self_care",
+    "labour_capacity",
+    "health",
+    "student",
+    "special_status",
+    "care_setting",
+)
 PERSON_ROW = ("id", "id_number", "region_id", *PERSON_FIELDS)
 PERSON_INDEX = {name: index for index, name in enumerate(PERSON_ROW)}
 COMPARE_CHUNK = 100_000
+STREAM = 50_000  # rows fetched at a time (a server-side cursor on PostgreSQL): a million never sit in libpq at once
 CENT = Decimal("0.01")
 MONTHS_PER_YEAR = Decimal(12)
 
@@ -106,14 +117,23 @@ class Planner:
     # -- problems ---------------------------------------------------------------------------------
 
     def problem(self, row: int, key: str, text: str) -> None:
-        self.problems.add(sheet=int(self.rows.raw.sheet_index[row]), row=int(self.rows.raw.row_number[row]),
-                          column=BY_KEY[key].header, column_order=COLUMN_ORDER[key], problem=text)
+        self.problems.add(
+            sheet=int(self.rows.raw.sheet_index[row]),
+            row=int(self.rows.raw.row_number[row]),
+            column=BY_KEY[key].header,
+            column_order=COLUMN_ORDER[key],
+            problem=text,
+        )
 
     def _valid_rows(self) -> np.ndarray:
         """Rows whose keys (户编号, 身份证号) are usable for matching."""
         rows = self.rows
-        return (self.households.code >= 0) & rows.ok("id_number") & rows.ok("household_number") & np.asarray(
-            rows.birth_date.is_valid(), dtype=bool)
+        return (
+            (self.households.code >= 0)
+            & rows.ok("id_number")
+            & rows.ok("household_number")
+            & np.asarray(rows.birth_date.is_valid(), dtype=bool)
+        )
 
     # -- the plan ---------------------------------------------------------------------------------
 
@@ -121,14 +141,18 @@ class Planner:
         households = self.households
         self._check_regions()
         numbers = pa.array(households.numbers, type=pa.string())
-        with db.key_table(numbers) as household_keys, db.key_table(
-                self.rows.values["id_number"].filter(pa.array(self.valid))) as person_keys:
+        with (
+            db.key_table(numbers) as household_keys,
+            db.key_table(self.rows.values["id_number"].filter(pa.array(self.valid))) as person_keys,
+        ):
             existing_households = self._existing_households(household_keys)
             persons, memberships = self._existing_persons(person_keys)
             self._check_deceased(person_keys, persons)
-            heads = dict(Membership.objects.current().filter(
-                relation="head", household__household_number__in=household_keys).values_list("household_id",
-                                                                                              "person_id"))
+            heads = dict(
+                Membership.objects.current()
+                .filter(relation="head", household__household_number__in=household_keys)
+                .values_list("household_id", "person_id")
+            )
             household_enrollments = self._household_enrollments(household_keys)
             person_enrollments = self._person_enrollments(person_keys)
             self.ended = self._latest_ends(household_keys, person_keys)
@@ -171,21 +195,32 @@ class Planner:
 
     def _existing_households(self, keys: Any) -> dict[str, dict[str, Any]]:
         fields = ("id", "household_number", "region_id", "status", *HOUSEHOLD_FIELDS)
-        return {row["household_number"]: row
-                for row in Household.objects.filter(household_number__in=keys).values(*fields)}
+        return {
+            row["household_number"]: row
+            for row in Household.objects.filter(household_number__in=keys).values(*fields).iterator(STREAM)
+        }
 
     def _existing_persons(self, keys: Any) -> tuple[dict[str, tuple[Any, ...]], dict[int, tuple[Any, ...]]]:
         """ID number → (id, id_number, region, *PERSON_FIELDS): tuples, a million of them fit in memory."""
-        persons = {row[1]: row for row in Person.objects.filter(
-            id_number__in=keys, status=PersonStatus.ACTIVE).values_list(*PERSON_ROW)}
-        memberships = {row[1]: row for row in Membership.objects.current().filter(
-            person__id_number__in=keys, person__status=PersonStatus.ACTIVE).values_list(
-            "id", "person_id", "household_id", "relation", "in_household", "valid_from")}
+        persons = {
+            row[1]: row
+            for row in Person.objects.filter(id_number__in=keys, status=PersonStatus.ACTIVE)
+            .values_list(*PERSON_ROW)
+            .iterator(STREAM)
+        }
+        memberships = {
+            row[1]: row
+            for row in Membership.objects.current()
+            .filter(person__id_number__in=keys, person__status=PersonStatus.ACTIVE)
+            .values_list("id", "person_id", "household_id", "relation", "in_household", "valid_from")
+            .iterator(STREAM)
+        }
         return persons, memberships
 
     def _check_deceased(self, keys: Any, persons: dict[str, tuple[Any, ...]]) -> None:
-        deceased = set(Person.objects.filter(id_number__in=keys, status=PersonStatus.DECEASED)
-                       .values_list("id_number", flat=True)) - set(persons)
+        deceased = set(
+            Person.objects.filter(id_number__in=keys, status=PersonStatus.DECEASED).values_list("id_number", flat=True)
+        ) - set(persons)
         if not deceased:
             return
         numbers = self.rows.values["id_number"]
@@ -194,17 +229,25 @@ class Planner:
 
     def _household_enrollments(self, keys: Any) -> dict[int, list[Enrollment]]:
         found: dict[int, list[Enrollment]] = defaultdict(list)
-        for pk, household_id, category, valid_from, amount in CategoryEnrollment.objects.current().filter(
-                person__isnull=True, category__in=STATUS_CATEGORIES, household__household_number__in=keys
-        ).order_by("valid_from", "id").values_list("id", "household_id", "category", "valid_from", "amount_month"):
+        for pk, household_id, category, valid_from, amount in (
+            CategoryEnrollment.objects.current()
+            .filter(person__isnull=True, category__in=STATUS_CATEGORIES, household__household_number__in=keys)
+            .order_by("valid_from", "id")
+            .values_list("id", "household_id", "category", "valid_from", "amount_month")
+            .iterator(STREAM)
+        ):
             found[household_id].append(Enrollment(pk, category, valid_from, amount))
         return found
 
     def _person_enrollments(self, keys: Any) -> dict[int, list[Enrollment]]:
         found: dict[int, list[Enrollment]] = defaultdict(list)
-        for pk, person_id, category, valid_from, amount in CategoryEnrollment.objects.current().filter(
-                person__id_number__in=keys, person__status=PersonStatus.ACTIVE, category__in=STATUS_CATEGORIES
-        ).order_by("valid_from", "id").values_list("id", "person_id", "category", "valid_from", "amount_month"):
+        for pk, person_id, category, valid_from, amount in (
+            CategoryEnrollment.objects.current()
+            .filter(person__id_number__in=keys, person__status=PersonStatus.ACTIVE, category__in=STATUS_CATEGORIES)
+            .order_by("valid_from", "id")
+            .values_list("id", "person_id", "category", "valid_from", "amount_month")
+            .iterator(STREAM)
+        ):
             found[person_id].append(Enrollment(pk, category, valid_from, amount))
         return found
 
@@ -212,14 +255,19 @@ class Planner:
         """(household, person or None) → the last day of its latest ended status: a new one must start after it."""
         ended = CategoryEnrollment.objects.filter(valid_to__isnull=False, category__in=STATUS_CATEGORIES)
         found: dict[tuple[int, int | None], dt.date] = {}
-        for household_id, last in ended.filter(person__isnull=True, household__household_number__in=household_keys
-                                               ).values("household_id").annotate(last=Max("valid_to")).values_list(
-                "household_id", "last"):
+        for household_id, last in (
+            ended.filter(person__isnull=True, household__household_number__in=household_keys)
+            .values("household_id")
+            .annotate(last=Max("valid_to"))
+            .values_list("household_id", "last")
+        ):
             found[(household_id, None)] = last
-        for household_id, person_id, last in ended.filter(
-                person__id_number__in=person_keys, person__status=PersonStatus.ACTIVE).values(
-                "household_id", "person_id").annotate(last=Max("valid_to")).values_list(
-                "household_id", "person_id", "last"):
+        for household_id, person_id, last in (
+            ended.filter(person__id_number__in=person_keys, person__status=PersonStatus.ACTIVE)
+            .values("household_id", "person_id")
+            .annotate(last=Max("valid_to"))
+            .values_list("household_id", "person_id", "last")
+        ):
             key = (household_id, person_id)
             found[key] = max(last, found.get(key, last))
         return found
@@ -227,9 +275,12 @@ class Planner:
     def _incomes(self, keys: Any) -> dict[tuple[int, str], list[tuple[int, Decimal, str, dt.date]]]:
         types = [income_type_of(k) for k in INCOME_KEYS]
         found: dict[tuple[int, str], list[tuple[int, Decimal, str, dt.date]]] = defaultdict(list)
-        for pk, person_id, kind, amount, period, valid_from in Income.objects.current().filter(
-                person__id_number__in=keys, person__status=PersonStatus.ACTIVE, type__in=types
-        ).values_list("id", "person_id", "type", "amount", "period", "valid_from"):
+        for pk, person_id, kind, amount, period, valid_from in (
+            Income.objects.current()
+            .filter(person__id_number__in=keys, person__status=PersonStatus.ACTIVE, type__in=types)
+            .values_list("id", "person_id", "type", "amount", "period", "valid_from")
+            .iterator(STREAM)
+        ):
             found[(person_id, kind)].append((pk, amount, period, valid_from))
         return found
 
@@ -260,8 +311,9 @@ class Planner:
             return ""
         return value
 
-    def _plan_households(self, plan: Plan, existing: dict[str, dict[str, Any]],
-                         enrollments: dict[int, list[Enrollment]]) -> None:
+    def _plan_households(
+        self, plan: Plan, existing: dict[str, dict[str, Any]], enrollments: dict[int, list[Enrollment]]
+    ) -> None:
         households = self.households
         columns = [k for k in HOUSEHOLD_FIELDS if k in households.values]
         plan.household_update_columns = [*columns, "updated_at"]
@@ -300,17 +352,24 @@ class Planner:
             for index in np.flatnonzero(np.isin(household_ids, np.fromiter(heads, dtype=np.int64))).tolist():
                 kept[index] = (index, heads[int(household_ids[index])]) not in listed
         for index in np.flatnonzero((in_file == 0) & ~kept).tolist():
-            self.problem(int(households.first_row[index]), "relation",
-                         f"户编号 {households.numbers[index]} 的各行中没有“户主”，每户须有一名户主")
+            self.problem(
+                int(households.first_row[index]),
+                "relation",
+                f"户编号 {households.numbers[index]} 的各行中没有“户主”，每户须有一名户主",
+            )
         for index in np.flatnonzero((in_file >= 1) & kept).tolist():
             head_row = int(np.flatnonzero(is_head & (code == index))[0])
-            self.problem(head_row, "relation", "本户在系统中已有户主，且未列在本文件中；如需更换户主，"
-                                               "请把原户主也列入文件并改填与新户主的关系")
+            self.problem(
+                head_row,
+                "relation",
+                "本户在系统中已有户主，且未列在本文件中；如需更换户主，请把原户主也列入文件并改填与新户主的关系",
+            )
 
     # -- persons ----------------------------------------------------------------------------------
 
-    def _match_persons(self, persons: dict[str, tuple[Any, ...]], memberships: dict[int, tuple[Any, ...]],
-                       household_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _match_persons(
+        self, persons: dict[str, tuple[Any, ...]], memberships: dict[int, tuple[Any, ...]], household_ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Each valid row's existing person id (0 when new); an ID active in another household is a problem."""
         rows = self.rows
         person_of_row = np.zeros(rows.size, dtype=np.int64)
@@ -343,34 +402,62 @@ class Planner:
         selector = pa.array(rows, type=pa.int64())
         return {k: self.rows.values[k].take(selector).to_pylist() for k in keys}
 
-    def _plan_persons(self, plan: Plan, persons: dict[str, tuple[Any, ...]],
-                      memberships: dict[int, tuple[Any, ...]], enrollments: dict[int, list[Enrollment]],
-                      incomes: dict[tuple[int, str], list[tuple[int, Decimal, str, dt.date]]]) -> None:
-        existing_rows = np.flatnonzero(self.valid & (plan.person_id_of_row > 0) & ~np.isin(
-            np.arange(self.rows.size), plan.new_person_rows))
+    def _plan_persons(
+        self,
+        plan: Plan,
+        persons: dict[str, tuple[Any, ...]],
+        memberships: dict[int, tuple[Any, ...]],
+        enrollments: dict[int, list[Enrollment]],
+        incomes: dict[tuple[int, str], list[tuple[int, Decimal, str, dt.date]]],
+    ) -> None:
+        existing_rows = np.flatnonzero(
+            self.valid & (plan.person_id_of_row > 0) & ~np.isin(np.arange(self.rows.size), plan.new_person_rows)
+        )
         if not len(existing_rows):
             return
         rows = self.rows
         person_columns = [k for k in PERSON_FIELDS if rows.has(k)]
         income_columns = [k for k in INCOME_KEYS if rows.has(k)]
-        category_columns = [k for k in ("person_category", "person_category_from", "person_category_amount")
-                            if rows.has(k)]
+        category_columns = [
+            k for k in ("person_category", "person_category_from", "person_category_amount") if rows.has(k)
+        ]
         membership_columns = [k for k in ("relation", "in_household") if rows.has(k)]
         plan.person_update_columns = [*person_columns, "updated_at"]
         now = bulk.now()
         columns = [*person_columns, *income_columns, *category_columns, *membership_columns, "id_number"]
         for start in range(0, len(existing_rows), COMPARE_CHUNK):  # Python values for a chunk at a time
-            chunk = existing_rows[start:start + COMPARE_CHUNK]
-            self._compare_persons(plan, chunk, self._row_values(columns, chunk), persons, memberships, enrollments,
-                                  incomes, now=now, person_columns=person_columns, income_columns=income_columns,
-                                  category_columns=category_columns, membership_columns=membership_columns)
+            chunk = existing_rows[start : start + COMPARE_CHUNK]
+            self._compare_persons(
+                plan,
+                chunk,
+                self._row_values(columns, chunk),
+                persons,
+                memberships,
+                enrollments,
+                incomes,
+                now=now,
+                person_columns=person_columns,
+                income_columns=income_columns,
+                category_columns=category_columns,
+                membership_columns=membership_columns,
+            )
 
-    def _compare_persons(self, plan: Plan, chunk: np.ndarray, values: dict[str, list[Any]],
-                         persons: dict[str, tuple[Any, ...]], memberships: dict[int, tuple[Any, ...]],
-                         enrollments: dict[int, list[Enrollment]],
-                         incomes: dict[tuple[int, str], list[tuple[int, Decimal, str, dt.date]]], *,
-                         now: dt.datetime, person_columns: list[str], income_columns: list[str],
-                         category_columns: list[str], membership_columns: list[str]) -> None:
+    def _compare_persons(
+        self,
+        plan: Plan,
+        chunk: np.ndarray,
+        values: dict[str, list[Any]],
+        persons: dict[str, tuple[Any, ...]],
+        memberships: dict[int, tuple[Any, ...]],
+        enrollments: dict[int, list[Enrollment]],
+        incomes: dict[tuple[int, str], list[tuple[int, Decimal, str, dt.date]]],
+        *,
+        now: dt.datetime,
+        person_columns: list[str],
+        income_columns: list[str],
+        category_columns: list[str],
+        membership_columns: list[str],
+    ) -> None:
         if "disability_grade" in values:
             values["disability_grade"] = [None if g is None else int(g) for g in values["disability_grade"]]
         if "in_household" in values:
@@ -400,23 +487,40 @@ class Planner:
                     before["relation"], after["relation"] = membership[3], relation
             for key in income_columns:
                 kind = income_type_of(key)
-                if self._plan_income(plan, household_id, person_id, kind, values[key][position],
-                                     incomes.get((person_id, kind), [])):
+                if self._plan_income(
+                    plan, household_id, person_id, kind, values[key][position], incomes.get((person_id, kind), [])
+                ):
                     after[key] = str(values[key][position])
             if category_columns and self._plan_category(
-                    plan, None, row, household_id, person_id, enrollments.get(person_id, []),
-                    values=(values["person_category"][position], values["person_category_from"][position],
-                            values["person_category_amount"][position] if "person_category_amount" in values
-                            else _KEEP)):
+                plan,
+                None,
+                row,
+                household_id,
+                person_id,
+                enrollments.get(person_id, []),
+                values=(
+                    values["person_category"][position],
+                    values["person_category_from"][position],
+                    values["person_category_amount"][position] if "person_category_amount" in values else _KEEP,
+                ),
+            ):
                 after["person_category"] = values["person_category"][position]
             if after:
                 plan.persons_updated += 1
                 if len(plan.changes) < AUDIT_CHANGES_LIMIT:
-                    plan.changes.append({"person_id": person_id, "before": _jsonable(before),
-                                         "after": _jsonable(after)})
+                    plan.changes.append(
+                        {"person_id": person_id, "before": _jsonable(before), "after": _jsonable(after)}
+                    )
 
-    def _plan_income(self, plan: Plan, household_id: int, person_id: int, kind: str, amount: Decimal | None,
-                     current: list[tuple[int, Decimal, str, dt.date]]) -> bool:
+    def _plan_income(
+        self,
+        plan: Plan,
+        household_id: int,
+        person_id: int,
+        kind: str,
+        amount: Decimal | None,
+        current: list[tuple[int, Decimal, str, dt.date]],
+    ) -> bool:
         """A changed monthly income: the current records end yesterday and a new one starts today.
 
         A record that started today (an earlier import the same day) is corrected instead, so that
@@ -424,8 +528,11 @@ class Planner:
         """
         if not current and amount is None:
             return False
-        if current and amount is not None and sum(
-                (monthly_equivalent(a, p) for _, a, p, _ in current), Decimal(0)) == amount:
+        if (
+            current
+            and amount is not None
+            and sum((monthly_equivalent(a, p) for _, a, p, _ in current), Decimal(0)) == amount
+        ):
             return False
         corrected = next((c[0] for c in current if c[3] >= plan.today), None) if amount is not None else None
         for pk, _, _, valid_from in current:
@@ -439,16 +546,29 @@ class Planner:
 
     # -- categories -------------------------------------------------------------------------------
 
-    def _plan_category(self, plan: Plan, household_index: int | None, row: int | None, household_id: int,
-                       person_id: int | None, current: list[Enrollment],
-                       values: tuple[Any, Any, Any] | None = None) -> bool:
+    def _plan_category(
+        self,
+        plan: Plan,
+        household_index: int | None,
+        row: int | None,
+        household_id: int,
+        person_id: int | None,
+        current: list[Enrollment],
+        values: tuple[Any, Any, Any] | None = None,
+    ) -> bool:
         """Same category: correct its start or amount; another: end the current one the day before."""
         if values is None:
             assert household_index is not None
-            amount = (self.households.values["category_amount"][household_index].as_py()
-                      if "category_amount" in self.households.values else _KEEP)
-            values = (self.households.values["category"][household_index].as_py(),
-                      self.households.values["category_from"][household_index].as_py(), amount)
+            amount = (
+                self.households.values["category_amount"][household_index].as_py()
+                if "category_amount" in self.households.values
+                else _KEEP
+            )
+            values = (
+                self.households.values["category"][household_index].as_py(),
+                self.households.values["category_from"][household_index].as_py(),
+                amount,
+            )
             source_row = int(self.households.source_row["category_from"][household_index])
             date_key = "category_from"
         else:
@@ -471,15 +591,21 @@ class Planner:
             return True
         for enrollment in current:
             if valid_from <= enrollment.valid_from:
-                self.problem(source_row, date_key,
-                             f"应晚于现有类别“{Category(enrollment.category).label}”的起始日期"
-                             f"{enrollment.valid_from:%Y-%m-%d}：原类别将在新类别起始日期前一天终止")
+                self.problem(
+                    source_row,
+                    date_key,
+                    f"应晚于现有类别“{Category(enrollment.category).label}”的起始日期"
+                    f"{enrollment.valid_from:%Y-%m-%d}：原类别将在新类别起始日期前一天终止",
+                )
                 return False
-            plan.enrollment_ends.append((valid_from - dt.timedelta(days=1),
-                                         f"导入变更为“{Category(category).label}”（{self.note}）"[:200],
-                                         enrollment.id))
-        plan.enrollment_new.append((household_id, person_id, category, valid_from,
-                                    None if amount is _KEEP else amount))
+            plan.enrollment_ends.append(
+                (
+                    valid_from - dt.timedelta(days=1),
+                    f"导入变更为“{Category(category).label}”（{self.note}）"[:200],
+                    enrollment.id,
+                )
+            )
+        plan.enrollment_new.append((household_id, person_id, category, valid_from, None if amount is _KEEP else amount))
         return True
 
 

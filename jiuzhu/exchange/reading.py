@@ -70,8 +70,7 @@ def read_table(path: Path, *, name: str, problems: Problems) -> RawTable:
         else:
             table = _read_parquet(path, name, problems)
     except (OSError, ValueError, KeyError, pa.ArrowException):
-        raise DomainError("import_unreadable",
-                          f"无法读取“{name}”：文件已损坏或不是{suffix[1:]}格式。") from None
+        raise DomainError("import_unreadable", f"无法读取“{name}”：文件已损坏或不是{suffix[1:]}格式。") from None
     if problems:
         raise ImportRejected(problems)
     return table
@@ -90,26 +89,45 @@ def _map_header(cells: list[Any], *, sheet: int, row: int, problems: Problems) -
             continue
         column = column_for_header(text)
         if column is None:
-            problems.add(sheet=sheet, row=row, column=text, column_order=position,
-                         problem="不是导入模板中的列名，请对照模板的「填写说明」改正（“序号”“备注”列可以保留）")
+            problems.add(
+                sheet=sheet,
+                row=row,
+                column=text,
+                column_order=position,
+                problem="不是导入模板中的列名，请对照模板的「填写说明」改正（“序号”“备注”列可以保留）",
+            )
         elif column.key in seen:
-            problems.add(sheet=sheet, row=row, column=text, column_order=position,
-                         problem=f"与「{seen[column.key]}」是同一列，重复出现")
+            problems.add(
+                sheet=sheet,
+                row=row,
+                column=text,
+                column_order=position,
+                problem=f"与「{seen[column.key]}」是同一列，重复出现",
+            )
         else:
             seen[column.key] = text
             mapping[position] = column.key
     present = set(mapping.values())
     missing = [BY_KEY[k].header for k in REQUIRED_KEYS if k not in present]
     if missing:
-        problems.add(sheet=sheet, row=row, column="", column_order=-1,
-                     problem="表头缺少必填列：" + "、".join(f"「{h}」" for h in missing))
+        problems.add(
+            sheet=sheet,
+            row=row,
+            column="",
+            column_order=-1,
+            problem="表头缺少必填列：" + "、".join(f"「{h}」" for h in missing),
+        )
     for group in COLUMN_GROUPS:
         have = [k for k in group if k in present]
         if have and len(have) < len(group):
             absent = [BY_KEY[k].header for k in group if k not in present]
-            problems.add(sheet=sheet, row=row, column="", column_order=-1,
-                         problem=f"有「{BY_KEY[have[0]].header}」列时必须同时有" + "、".join(f"「{h}」" for h in absent)
-                         + "列")
+            problems.add(
+                sheet=sheet,
+                row=row,
+                column="",
+                column_order=-1,
+                problem=f"有「{BY_KEY[have[0]].header}」列时必须同时有" + "、".join(f"「{h}」" for h in absent) + "列",
+            )
     return mapping
 
 
@@ -129,8 +147,10 @@ def _read_xlsx(path: Path, name: str, problems: Problems) -> RawTable:
         try:
             return _read_workbook(reader, name, problems)
         except XlsxError:
-            raise DomainError("import_unreadable", f"无法读取“{name}”：文件结构不完整，请用 Excel 或 WPS 打开后"
-                                                   "“另存为” .xlsx 再导入。") from None
+            raise DomainError(
+                "import_unreadable",
+                f"无法读取“{name}”：文件结构不完整，请用 Excel 或 WPS 打开后“另存为” .xlsx 再导入。",
+            ) from None
 
 
 def _header_rows(cells: Cells) -> dict[int, list[str | None]]:
@@ -169,8 +189,9 @@ def _read_workbook(reader: XlsxReader, name: str, problems: Problems) -> RawTabl
     return _concat(name, problems.sheets, parts)
 
 
-def _sheet_columns(index: int, cells: Cells, header_row: int, mapping: dict[int, str],
-                   problems: Problems) -> tuple[dict[str, pa.Array], np.ndarray, dict[str, np.ndarray]]:
+def _sheet_columns(
+    index: int, cells: Cells, header_row: int, mapping: dict[int, str], problems: Problems
+) -> tuple[dict[str, pa.Array], np.ndarray, dict[str, np.ndarray]]:
     """One text column per mapped header (rows below the header that have a value in some mapped column)."""
     lookup = np.full(max(max(mapping, default=0), int(cells.column.max(initial=0))) + 1, -1, dtype=np.int64)
     keys = [mapping[p] for p in sorted(mapping)]
@@ -190,14 +211,20 @@ def _sheet_columns(index: int, cells: Cells, header_row: int, mapping: dict[int,
         text = data.text.filter(pa.array(mine))
         if key in TEXT_KEYS:
             # Excel keeps 15 significant digits: a long number typed without text format has lost some.
-            lost = data.numeric[mine] & np.asarray(pc.fill_null(pc.match_substring_regex(
-                text, r"^-?(\d{16,}|\d\.\d+[eE]\+?(1[5-9]|[2-9]\d))$"), False), dtype=bool)
+            lost = data.numeric[mine] & np.asarray(
+                pc.fill_null(pc.match_substring_regex(text, r"^-?(\d{16,}|\d\.\d+[eE]\+?(1[5-9]|[2-9]\d))$"), False),
+                dtype=bool,
+            )
             if lost.any():
                 positions = np.flatnonzero(lost)
                 for position in record[mine][positions].tolist():
-                    problems.add(sheet=index, row=int(row_numbers[position]), column=BY_KEY[key].header,
-                                 column_order=COLUMN_POSITION[key],
-                                 problem="被 Excel 存成了数字，后几位已丢失；请把该列设为“文本”格式后重新录入")
+                    problems.add(
+                        sheet=index,
+                        row=int(row_numbers[position]),
+                        column=BY_KEY[key].header,
+                        column_order=COLUMN_POSITION[key],
+                        problem="被 Excel 存成了数字，后几位已丢失；请把该列设为“文本”格式后重新录入",
+                    )
                 flags = np.zeros(len(row_numbers), dtype=bool)
                 flags[record[mine][positions]] = True
                 reported[key] = flags
@@ -206,8 +233,9 @@ def _sheet_columns(index: int, cells: Cells, header_row: int, mapping: dict[int,
     return columns, row_numbers, reported
 
 
-def _concat(name: str, sheets: list[str],
-            parts: list[tuple[dict[str, pa.Array], np.ndarray, dict[str, np.ndarray]]]) -> RawTable:
+def _concat(
+    name: str, sheets: list[str], parts: list[tuple[dict[str, pa.Array], np.ndarray, dict[str, np.ndarray]]]
+) -> RawTable:
     keys = [c.key for c in COLUMNS if any(c.key in part[0] for part in parts)]
     columns: dict[str, pa.Array] = {}
     for key in keys:
@@ -223,8 +251,14 @@ def _concat(name: str, sheets: list[str],
     if keep.all():
         return table
     selector = pa.array(keep)
-    return RawTable(name, sheets, {k: v.filter(selector) for k, v in columns.items()}, row_number[keep],
-                    sheet_index[keep], {k: v[keep] for k, v in reported.items()})
+    return RawTable(
+        name,
+        sheets,
+        {k: v.filter(selector) for k, v in columns.items()},
+        row_number[keep],
+        sheet_index[keep],
+        {k: v[keep] for k, v in reported.items()},
+    )
 
 
 # --- csv -------------------------------------------------------------------------------------------
@@ -265,12 +299,17 @@ def _read_csv(path: Path, name: str, problems: Problems) -> RawTable:
     def read(use_threads: bool) -> pa.Table:
         return pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(encoding=encoding, skip_rows=1, column_names=names,
-                                           use_threads=use_threads, block_size=8 << 20),
+            read_options=pacsv.ReadOptions(
+                encoding=encoding, skip_rows=1, column_names=names, use_threads=use_threads, block_size=8 << 20
+            ),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), include_columns=[names[p] for p in sorted(mapping)],
-                strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""]),
+                column_types=dict.fromkeys(names, pa.string()),
+                include_columns=[names[p] for p in sorted(mapping)],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
         )
 
     table = read(use_threads=True)
@@ -278,9 +317,13 @@ def _read_csv(path: Path, name: str, problems: Problems) -> RawTable:
         bad_rows.clear()
         read(use_threads=False)  # single-threaded, the reader knows each bad row's line number
         for line, actual in bad_rows:
-            problems.add(sheet=0, row=line or 0, column="",
-                         problem=f"该行有 {actual} 列，表头有 {len(header)} 列：多了或少了逗号"
-                                 "（文字中的逗号需用英文双引号括起）")
+            problems.add(
+                sheet=0,
+                row=line or 0,
+                column="",
+                problem=f"该行有 {actual} 列，表头有 {len(header)} 列：多了或少了逗号"
+                "（文字中的逗号需用英文双引号括起）",
+            )
         raise ImportRejected(problems)
     columns = {mapping[p]: _clean(table.column(names[p]).combine_chunks()) for p in sorted(mapping)}
     keep = _non_blank(columns, table.num_rows)

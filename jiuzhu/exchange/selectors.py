@@ -22,8 +22,10 @@ def villages_for(*, user: User) -> list[tuple[str, str]]:
     """(code, "乡镇 村(社区)") of every village in the user's jurisdiction, for the template's code list."""
     regions = _regions_in_jurisdiction(user)
     townships = dict(regions.filter(level=RegionLevel.TOWNSHIP).values_list("code", "name"))
-    return [(code, f"{townships.get(code[:9] + '000', '')} {name}".strip())
-            for code, name in regions.filter(level=RegionLevel.VILLAGE).order_by("code").values_list("code", "name")]
+    return [
+        (code, f"{townships.get(code[:9] + '000', '')} {name}".strip())
+        for code, name in regions.filter(level=RegionLevel.VILLAGE).order_by("code").values_list("code", "name")
+    ]
 
 
 def export_region_choices_for(*, user: User) -> list[tuple[str, str]]:

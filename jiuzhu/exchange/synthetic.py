@@ -47,8 +47,15 @@ def id_numbers(indices: np.ndarray, *, county: str, male: np.ndarray) -> np.ndar
     return np.char.add(first17, CHECK[(digits @ ID_WEIGHTS) % 11])
 
 
-def households_table(*, persons: int, villages: list[str], seed: int = 1, county: str = "140721",
-                     number_offset: int = 1, with_categories: bool = True) -> pa.Table:
+def households_table(
+    *,
+    persons: int,
+    villages: list[str],
+    seed: int = 1,
+    county: str = "140721",
+    number_offset: int = 1,
+    with_categories: bool = True,
+) -> pa.Table:
     """``persons`` rows of the import template (Chinese headers, text values), households of 1–5."""
     rng = np.random.default_rng(seed)
     sizes = household_sizes(persons, rng)
@@ -68,9 +75,13 @@ def households_table(*, persons: int, villages: list[str], seed: int = 1, county
     relation = np.where(position == 0, "户主", np.where(position == 1, "配偶", np.where(male, "子", "女")))
     male = np.where(position == 1, ~male[np.maximum(np.arange(persons) - 1, 0)], male)
     numbers = id_numbers(np.arange(persons, dtype=np.int64), county=county, male=male)
-    names = np.char.add(np.asarray(SURNAMES)[rng.integers(0, len(SURNAMES), persons)],
-                        np.char.add(np.asarray(GIVEN)[rng.integers(0, len(GIVEN), persons)],
-                                    np.asarray(GIVEN)[rng.integers(0, len(GIVEN), persons)]))
+    names = np.char.add(
+        np.asarray(SURNAMES)[rng.integers(0, len(SURNAMES), persons)],
+        np.char.add(
+            np.asarray(GIVEN)[rng.integers(0, len(GIVEN), persons)],
+            np.asarray(GIVEN)[rng.integers(0, len(GIVEN), persons)],
+        ),
+    )
     urban = rng.random(count) < 0.35
     wage = np.where(rng.random(persons) < 0.4, (rng.integers(0, 3000, persons)).astype("U6"), "")
     pension = np.where(rng.random(persons) < 0.2, rng.integers(100, 2000, persons).astype("U6"), "")
@@ -80,8 +91,9 @@ def households_table(*, persons: int, villages: list[str], seed: int = 1, county
         "region_code": village[household],
         "urban_rural": np.where(urban, "城市", "农村")[household],
         "address": np.char.add(np.char.add("幸福路", sequence.astype("U7")), "号")[household],
-        "phone": np.where(position == 0, np.char.add("139", np.char.zfill((sequence % 10**8).astype("U8"), 8))[
-            household], ""),
+        "phone": np.where(
+            position == 0, np.char.add("139", np.char.zfill((sequence % 10**8).astype("U8"), 8))[household], ""
+        ),
         "name": names,
         "id_number": numbers,
         "relation": relation,
@@ -95,12 +107,16 @@ def households_table(*, persons: int, villages: list[str], seed: int = 1, county
         "income_pension": pension,
     }
     if with_categories:
-        category = rng.choice(["低保", "低保边缘", "刚性支出困难", "其他困难人员"], size=count,
-                              p=[0.55, 0.2, 0.1, 0.15])
+        category = rng.choice(
+            ["低保", "低保边缘", "刚性支出困难", "其他困难人员"], size=count, p=[0.55, 0.2, 0.1, 0.15]
+        )
         table["category"] = np.where(position == 0, category[household], "")
         table["category_from"] = np.where(position == 0, "2024-01-01", "")
-        table["category_amount"] = np.where((position == 0) & (category[household] == "低保"),
-                                            (rng.integers(300, 2000, count)).astype("U6")[household], "")
+        table["category_amount"] = np.where(
+            (position == 0) & (category[household] == "低保"),
+            (rng.integers(300, 2000, count)).astype("U6")[household],
+            "",
+        )
     return pa.table({BY_KEY[k].header: pa.array(v.tolist(), type=pa.string()) for k, v in table.items()})
 
 

@@ -101,10 +101,17 @@ def _dropdowns(sheet: Worksheet, options: Worksheet) -> None:
         for row, label in enumerate(labels, start=2):
             options.cell(row=row, column=position, value=label)
         validation = DataValidation(
-            type="list", formula1=f"选项!${letter}$2:${letter}${len(labels) + 1}", allow_blank=True,
-            showErrorMessage=True, errorStyle="warning", errorTitle="不是可选的值",
-            error=f"「{column.header}」可选：{'、'.join(labels)}", showInputMessage=True,
-            promptTitle=column.header, prompt=column.rule[:250])
+            type="list",
+            formula1=f"选项!${letter}$2:${letter}${len(labels) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            errorTitle="不是可选的值",
+            error=f"「{column.header}」可选：{'、'.join(labels)}",
+            showInputMessage=True,
+            promptTitle=column.header,
+            prompt=column.rule[:250],
+        )
         target = get_column_letter(index)
         validation.add(f"{target}2:{target}{TEMPLATE_ROWS}")
         sheet.add_data_validation(validation)
@@ -137,9 +144,14 @@ def _villages(sheet: Worksheet, villages_sheet: Worksheet, villages: list[tuple[
         return
     index = next(i for i, c in enumerate(COLUMNS, start=1) if c.key == "region_code")
     validation = DataValidation(
-        type="list", formula1=f"'村(社区)代码'!$A$2:$A${len(villages) + 1}", allow_blank=True,
-        showErrorMessage=True, errorStyle="warning", errorTitle="不是管辖范围内的村(社区)",
-        error="请从「村(社区)代码」工作表中选择您管辖范围内的村(社区)代码")
+        type="list",
+        formula1=f"'村(社区)代码'!$A$2:$A${len(villages) + 1}",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle="不是管辖范围内的村(社区)",
+        error="请从「村(社区)代码」工作表中选择您管辖范围内的村(社区)代码",
+    )
     letter = get_column_letter(index)
     validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS}")
     sheet.add_data_validation(validation)

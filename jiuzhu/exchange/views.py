@@ -35,8 +35,11 @@ def _user(request: HttpRequest) -> User:
 def import_households_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     require(user, Permission.REGISTRY_IMPORT)
-    context: dict[str, object] = {"columns": [(c, allowed_values(c)) for c in COLUMNS], "notes": GENERAL_NOTES,
-                                  "show_limit": SHOW_LIMIT}
+    context: dict[str, object] = {
+        "columns": [(c, allowed_values(c)) for c in COLUMNS],
+        "notes": GENERAL_NOTES,
+        "show_limit": SHOW_LIMIT,
+    }
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -48,8 +51,9 @@ def import_households_view(request: HttpRequest) -> HttpResponse:
                 for chunk in upload.chunks():
                     handle.write(chunk)
             try:
-                context["result"] = households_import(actor=user, path=path, name=name,
-                                                      dry_run=form.cleaned_data["dry_run"])
+                context["result"] = households_import(
+                    actor=user, path=path, name=name, dry_run=form.cleaned_data["dry_run"]
+                )
             except ImportRejected as rejected:
                 context["rejected"] = rejected
                 context["problems"] = rejected.problems[:SHOW_LIMIT]
@@ -76,15 +80,20 @@ def export_households_view(request: HttpRequest) -> HttpResponse | FileResponse:
     require(user, Permission.REGISTRY_EXPORT)
     form = ExportForm(request.POST, user=user) if request.method == "POST" else ExportForm(user=user)
     if request.method != "POST" or not form.is_valid():
-        return render(request, "exchange/export.html", {"form": form},
-                      status=422 if request.method == "POST" else 200)
+        return render(request, "exchange/export.html", {"form": form}, status=422 if request.method == "POST" else 200)
     data = form.cleaned_data
     fmt = data["fmt"]
     sink = tempfile.TemporaryFile(prefix="jiuzhu-export-")  # noqa: SIM115 - FileResponse closes (and so deletes) it
     try:
-        result = households_export(actor=user, fmt=fmt, out=sink, region_code=data["region"] or "",
-                                   reason=data["reason"], reveal=bool(data.get("reveal")),
-                                   ip_address=request.META.get("REMOTE_ADDR"))
+        result = households_export(
+            actor=user,
+            fmt=fmt,
+            out=sink,
+            region_code=data["region"] or "",
+            reason=data["reason"],
+            reveal=bool(data.get("reveal")),
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
     except BaseException:
         sink.close()
         raise

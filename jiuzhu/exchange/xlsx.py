@@ -113,8 +113,9 @@ class XlsxReader:
         for element in relations.iter() if relations is not None else ():
             if _local(element.tag) == "Relationship":
                 target = element.get("Target", "")
-                targets[element.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                    posixpath.join("xl", target))
+                targets[element.get("Id")] = (
+                    target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+                )
         workbook = self._xml("xl/workbook.xml")
         if workbook is None:
             raise XlsxError("xl/workbook.xml missing")
@@ -188,8 +189,12 @@ class XlsxReader:
                     break
         if not parts:
             return Cells(np.zeros(0, np.int64), np.zeros(0, np.int32), pa.array([], pa.string()), np.zeros(0, bool))
-        cells = Cells(np.concatenate([p.row for p in parts]), np.concatenate([p.column for p in parts]),
-                      pa.concat_arrays([p.text for p in parts]), np.concatenate([p.numeric for p in parts]))
+        cells = Cells(
+            np.concatenate([p.row for p in parts]),
+            np.concatenate([p.column for p in parts]),
+            pa.concat_arrays([p.text for p in parts]),
+            np.concatenate([p.numeric for p in parts]),
+        )
         return cells.select(cells.row <= max_row) if max_row is not None else cells
 
     def _block_cells(self, block: str, prefix: str) -> Cells:
@@ -199,10 +204,14 @@ class XlsxReader:
         pieces = pa.array(segments, type=pa.string())
         del segments
         p = re.escape(prefix)
-        parsed = pc.extract_regex(pieces, (
-            rf'^r="(?P<col>[A-Z]{{1,3}})(?P<row>\d+)"(?: s="(?P<s>\d+)")?(?: t="(?P<t>[a-zA-Z]+)")?'
-            rf'(?: [a-zA-Z:]+="[^"]*")*\s*(?:(?P<empty>/>)|>(?:<{p}f[^>]*/>|<{p}f[^>]*>[^<]*</{p}f>)?'
-            rf"(?:<{p}v>(?P<v>[^<]*)</{p}v>|<{p}is><{p}t[^>]*>(?P<is>[^<]*)</{p}t></{p}is>)?</{p}c>)"))
+        parsed = pc.extract_regex(
+            pieces,
+            (
+                rf'^r="(?P<col>[A-Z]{{1,3}})(?P<row>\d+)"(?: s="(?P<s>\d+)")?(?: t="(?P<t>[a-zA-Z]+)")?'
+                rf'(?: [a-zA-Z:]+="[^"]*")*\s*(?:(?P<empty>/>)|>(?:<{p}f[^>]*/>|<{p}f[^>]*>[^<]*</{p}f>)?'
+                rf"(?:<{p}v>(?P<v>[^<]*)</{p}v>|<{p}is><{p}t[^>]*>(?P<is>[^<]*)</{p}t></{p}is>)?</{p}c>)"
+            ),
+        )
         field = {name: pc.struct_field(parsed, [i]) for i, name in enumerate(_FIELDS)}
         matched = np.asarray(parsed.is_valid(), dtype=bool)
         kind = field["t"]
@@ -213,14 +222,29 @@ class XlsxReader:
         is_date = _np(number) & styled & self._date_styles[np.where(styled, style, 0)]
         plain = pc.match_substring_regex(value, _PLAIN_NUMBER)
         text = pc.case_when(
-            pc.make_struct(pc.equal(kind, "s"), pc.equal(kind, "inlineStr"), pc.equal(kind, "b"),
-                           pc.equal(kind, "d"), pa.array(is_date), pc.and_(number, plain),
-                           pc.or_(pc.equal(kind, "str"), pc.equal(kind, "e"))),
-            self._shared(kind, value), field["is"], pc.if_else(pc.equal(value, "1"), "是", "否"),
-            pc.utf8_slice_codeunits(value, 0, 10), self._dates(value, is_date), value, value)
+            pc.make_struct(
+                pc.equal(kind, "s"),
+                pc.equal(kind, "inlineStr"),
+                pc.equal(kind, "b"),
+                pc.equal(kind, "d"),
+                pa.array(is_date),
+                pc.and_(number, plain),
+                pc.or_(pc.equal(kind, "str"), pc.equal(kind, "e")),
+            ),
+            self._shared(kind, value),
+            field["is"],
+            pc.if_else(pc.equal(value, "1"), "是", "否"),
+            pc.utf8_slice_codeunits(value, 0, 10),
+            self._dates(value, is_date),
+            value,
+            value,
+        )
         # Cells the pattern does not cover, numbers needing rounding and escaped characters: Python.
-        special = ~matched | (_np(number) & ~is_date & ~_np(plain) & _np(pc.not_equal(value, ""))) | _np(
-            pc.match_substring(text, "&"))
+        special = (
+            ~matched
+            | (_np(number) & ~is_date & ~_np(plain) & _np(pc.not_equal(value, "")))
+            | _np(pc.match_substring(text, "&"))
+        )
         columns = np.zeros(len(pieces), dtype=np.int32)
         rows = np.zeros(len(pieces), dtype=np.int64)
         if matched.any():
@@ -236,8 +260,14 @@ class XlsxReader:
         return Cells(rows[keep], columns[keep], text.filter(pa.array(keep)), numeric[keep])
 
     def _shared(self, kind: pa.Array, value: pa.Array) -> pa.Array:
-        indices = pc.cast(pc.if_else(pc.and_(pc.equal(kind, "s"), pc.match_substring_regex(value, r"^\d+$")), value,
-                                     pa.scalar(None, pa.string())), pa.int64())
+        indices = pc.cast(
+            pc.if_else(
+                pc.and_(pc.equal(kind, "s"), pc.match_substring_regex(value, r"^\d+$")),
+                value,
+                pa.scalar(None, pa.string()),
+            ),
+            pa.int64(),
+        )
         strings = self._shared_strings()
         if not len(strings):
             return pa.nulls(len(kind), pa.string())
@@ -255,9 +285,16 @@ class XlsxReader:
         dates = pa.array(days.astype(np.int32), type=pa.date32(), mask=~is_date)
         return pc.cast(dates, pa.string())
 
-    def _special(self, pieces: pa.Array, special: np.ndarray, text: pa.Array, columns: np.ndarray,
-                 rows: np.ndarray, numeric: np.ndarray, prefix: str) -> tuple[pa.Array, np.ndarray, np.ndarray,
-                                                                               np.ndarray]:
+    def _special(
+        self,
+        pieces: pa.Array,
+        special: np.ndarray,
+        text: pa.Array,
+        columns: np.ndarray,
+        rows: np.ndarray,
+        numeric: np.ndarray,
+        prefix: str,
+    ) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
         values = text.to_pylist()
         columns, rows, numeric = columns.copy(), rows.copy(), numeric.copy()
         cell = _cell_pattern(prefix)
@@ -328,8 +365,10 @@ def _cell_pattern(prefix: str) -> re.Pattern[str]:
 
 
 def _attributes(text: str) -> dict[str, str]:
-    return {name.rsplit(":", 1)[-1]: double if double is not None else single
-            for name, double, single in _ATTRIBUTE.findall(text)}
+    return {
+        name.rsplit(":", 1)[-1]: double if double is not None else single
+        for name, double, single in _ATTRIBUTE.findall(text)
+    }
 
 
 def _np(mask: pa.Array) -> np.ndarray:
@@ -353,8 +392,11 @@ def _serial_date(serial: float, date1904: bool) -> dt.date:
     days = int(serial)
     if date1904:
         return dt.date(1904, 1, 1) + dt.timedelta(days=days)
-    return dt.date(1899, 12, 30) + dt.timedelta(days=days) if days >= 61 else dt.date(1899, 12, 31) + dt.timedelta(
-        days=days)
+    return (
+        dt.date(1899, 12, 30) + dt.timedelta(days=days)
+        if days >= 61
+        else dt.date(1899, 12, 31) + dt.timedelta(days=days)
+    )
 
 
 def _blocks(handle: IO[bytes]) -> Iterator[str]:

@@ -73,7 +73,7 @@ def _raw_bytes(strings: pa.Array) -> bytes:
     strings = pa.concat_arrays([strings]) if strings.offset else strings
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[: len(strings) + 1]
     data = strings.buffers()[2]
-    return data.to_pybytes()[offsets[0]: offsets[-1]] if data is not None else b""
+    return data.to_pybytes()[offsets[0] : offsets[-1]] if data is not None else b""
 
 
 class XlsxWriter:
@@ -93,15 +93,22 @@ class XlsxWriter:
         name = self._base if not self._sheets else f"{self._base}{len(self._sheets) + 1}"
         self._sheets.append(name)
         self._entry = self._zip.open(f"xl/worksheets/sheet{len(self._sheets)}.xml", "w", force_zip64=True)
-        widths = "".join(f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>'
-                         for i, c in enumerate(self._columns, start=1))
-        header = "".join(f'<c r="{_letters(i)}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{escape(c.header)}</t>'
-                         "</is></c>" for i, c in enumerate(self._columns))
+        widths = "".join(
+            f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>'
+            for i, c in enumerate(self._columns, start=1)
+        )
+        header = "".join(
+            f'<c r="{_letters(i)}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{escape(c.header)}</t></is></c>'
+            for i, c in enumerate(self._columns)
+        )
         self._entry.write(
-            (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}">'
-             '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft"'
-             ' state="frozen"/></sheetView></sheetViews>'
-             f'<cols>{widths}</cols><sheetData><row r="1">{header}</row>').encode())
+            (
+                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}">'
+                '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft"'
+                ' state="frozen"/></sheetView></sheetViews>'
+                f'<cols>{widths}</cols><sheetData><row r="1">{header}</row>'
+            ).encode()
+        )
         self._rows = 1
 
     def _close_sheet(self) -> None:
@@ -139,46 +146,72 @@ class XlsxWriter:
         for name, rows in self._extra:
             self._sheets.append(name)
             body = "".join(
-                f'<row r="{n}">' + "".join(
+                f'<row r="{n}">'
+                + "".join(
                     f'<c r="{_letters(i)}{n}" t="inlineStr"><is><t>{escape(text)}</t></is></c>'
-                    for i, text in enumerate(row) if text) + "</row>"
-                for n, row in enumerate(rows, start=1))
-            self._zip.writestr(f"xl/worksheets/sheet{len(self._sheets)}.xml",
-                               f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}">'
-                               f'<cols><col min="1" max="1" width="22" customWidth="1"/><col min="3" max="3" '
-                               f'width="70" customWidth="1"/></cols><sheetData>{body}</sheetData></worksheet>')
+                    for i, text in enumerate(row)
+                    if text
+                )
+                + "</row>"
+                for n, row in enumerate(rows, start=1)
+            )
+            self._zip.writestr(
+                f"xl/worksheets/sheet{len(self._sheets)}.xml",
+                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}">'
+                f'<cols><col min="1" max="1" width="22" customWidth="1"/><col min="3" max="3" '
+                f'width="70" customWidth="1"/></cols><sheetData>{body}</sheetData></worksheet>',
+            )
         self._write_package()
         self._zip.close()
 
     def _write_package(self) -> None:
         count = len(self._sheets)
-        sheets = "".join(f'<sheet name={quoteattr(n)} sheetId="{i}" r:id="rId{i}"/>'
-                         for i, n in enumerate(self._sheets, start=1))
-        self._zip.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                                              f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><sheets>{sheets}</sheets>'
-                                              "</workbook>")
+        sheets = "".join(
+            f'<sheet name={quoteattr(n)} sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(self._sheets, start=1)
+        )
+        self._zip.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><sheets>{sheets}</sheets>'
+            "</workbook>",
+        )
         relations = "".join(
             f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-            for i in range(1, count + 1))
-        self._zip.writestr("xl/_rels/workbook.xml.rels", (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.'
-            f'openxmlformats.org/package/2006/relationships">{relations}<Relationship Id="rId{count + 1}" '
-            f'Type="{_REL}/styles" Target="styles.xml"/></Relationships>'))
+            for i in range(1, count + 1)
+        )
+        self._zip.writestr(
+            "xl/_rels/workbook.xml.rels",
+            (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.'
+                f'openxmlformats.org/package/2006/relationships">{relations}<Relationship Id="rId{count + 1}" '
+                f'Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
+            ),
+        )
         self._zip.writestr("xl/styles.xml", STYLES)
         overrides = "".join(
             f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.spreadsheetml.worksheet+xml"/>' for i in range(1, count + 1))
-        self._zip.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.'
-            'org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
-            'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-            'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/'
-            f'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>{overrides}</Types>'))
-        self._zip.writestr("_rels/.rels", (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.'
-            f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{_REL}/officeDocument"'
-            ' Target="xl/workbook.xml"/></Relationships>'))
+            'officedocument.spreadsheetml.worksheet+xml"/>'
+            for i in range(1, count + 1)
+        )
+        self._zip.writestr(
+            "[Content_Types].xml",
+            (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.'
+                'org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/'
+                f'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>{overrides}</Types>'
+            ),
+        )
+        self._zip.writestr(
+            "_rels/.rels",
+            (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.'
+                f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{_REL}/officeDocument"'
+                ' Target="xl/workbook.xml"/></Relationships>'
+            ),
+        )
 
 
 STYLES = (
@@ -193,4 +226,5 @@ STYLES = (
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/></cellXfs>'
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+)

@@ -30,11 +30,11 @@ class Region(models.Model):
     code = models.CharField("区划代码", max_length=12, primary_key=True)
     name = models.CharField("名称", max_length=100)
     level = models.CharField("层级", max_length=10, choices=RegionLevel.choices)
-    parent = models.ForeignKey("self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children")
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     urban_rural_code = models.CharField("城乡分类代码", max_length=3, blank=True)
-    is_synthetic = models.BooleanField(
-        "演示生成", default=False, help_text="演示数据生成的虚构村(社区)，不是真实区划")
+    is_synthetic = models.BooleanField("演示生成", default=False, help_text="演示数据生成的虚构村(社区)，不是真实区划")
     source = models.CharField("来源", max_length=200, blank=True)
 
     class Meta:

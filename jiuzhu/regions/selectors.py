@@ -9,8 +9,13 @@ from jiuzhu.regions.models import Region, RegionLevel
 
 def region_path(*, region: Region) -> list[Region]:
     """Regions from the province down to ``region`` (inclusive), for breadcrumbs and full names."""
-    codes = {region.code[:2].ljust(12, "0"), region.code[:4].ljust(12, "0"), region.code[:6].ljust(12, "0"),
-             region.code[:9].ljust(12, "0"), region.code}
+    codes = {
+        region.code[:2].ljust(12, "0"),
+        region.code[:4].ljust(12, "0"),
+        region.code[:6].ljust(12, "0"),
+        region.code[:9].ljust(12, "0"),
+        region.code,
+    }
     by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
     path = [by_code[c] for c in sorted(codes) if c in by_code]
     return [r for r in path if r.level != RegionLevel.NATIONAL]

@@ -25,8 +25,13 @@ def regions_load_fixture(*, path: Path = FIXTURE) -> int:
     fields = ("name", "level", "parent_id", "urban_rural_code", "source")
     for row in rows:
         region = Region(
-            code=row["code"], name=row["name"], level=row["level"], parent_id=row["parent_code"] or None,
-            urban_rural_code=row["urban_rural_code"], source=row["source"], is_synthetic=False,
+            code=row["code"],
+            name=row["name"],
+            level=row["level"],
+            parent_id=row["parent_code"] or None,
+            urban_rural_code=row["urban_rural_code"],
+            source=row["source"],
+            is_synthetic=False,
         )
         current = existing.get(region.code)
         if current is None:

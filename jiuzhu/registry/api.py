@@ -19,10 +19,10 @@ from ninja.conf import settings as ninja_settings
 from ninja.pagination import PageNumberPagination, paginate
 
 from jiuzhu.accounts.models import Role, User
-from jiuzhu.core.counting import cached_count
 from jiuzhu.accounts.permissions import ROLE_PERMISSIONS, Permission, require
 from jiuzhu.core import id_numbers
 from jiuzhu.core.api_schemas import ErrorOut, ValidationErrorOut
+from jiuzhu.core.counting import cached_count
 from jiuzhu.registry import selectors, services
 from jiuzhu.registry.choices import Category, HouseholdStatus, IncomeType, Period, Relation, UrbanRural
 from jiuzhu.registry.schemas import (
@@ -66,9 +66,13 @@ class PageRowsPagination(PageNumberPagination):
 
     class PageQuery(PageNumberPagination.Input):
         page: int = Field(1, ge=1, le=PAGE_MAX, description=f"页码，从1开始，最大{PAGE_MAX}")
-        page_size: int = Field(PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX,
-                               description=f"每页条数，默认{PAGE_SIZE_DEFAULT}，最大{PAGE_SIZE_MAX}；"
-                                           f"超过{PAGE_SIZE_MAX}返回422，不会被悄悄截断")
+        page_size: int = Field(
+            PAGE_SIZE_DEFAULT,
+            ge=1,
+            le=PAGE_SIZE_MAX,
+            description=f"每页条数，默认{PAGE_SIZE_DEFAULT}，最大{PAGE_SIZE_MAX}；"
+            f"超过{PAGE_SIZE_MAX}返回422，不会被悄悄截断",
+        )
 
     # ninja reads ``Input``; the class's own name is what the OpenAPI document shows.
     Input = PageQuery  # type: ignore[assignment]  # a subclass; mypy cannot rebind a nested class
@@ -90,22 +94,30 @@ def _household_list_items(households: list[Any]) -> list[HouseholdListItem]:
     items = []
     for household in rows:
         head = household.head
-        items.append(HouseholdListItem(
-            id=household.id, household_number=household.household_number, region_code=household.region_id,
-            region_name=household.region.name, urban_rural=UrbanRural(household.urban_rural),
-            status=HouseholdStatus(household.status), head_name=head.name if head else None,
-            head_id_number_masked=id_numbers.mask(head.id_number) if head else None,
-            member_count=household.member_count, categories=household.category_tags))
+        items.append(
+            HouseholdListItem(
+                id=household.id,
+                household_number=household.household_number,
+                region_code=household.region_id,
+                region_name=household.region.name,
+                urban_rural=UrbanRural(household.urban_rural),
+                status=HouseholdStatus(household.status),
+                head_name=head.name if head else None,
+                head_id_number_masked=id_numbers.mask(head.id_number) if head else None,
+                member_count=household.member_count,
+                categories=household.category_tags,
+            )
+        )
     return items
 
 
 class HouseholdQuery(Schema):
-    region: str | None = Field(None, pattern=r"^\d{2,12}$",
-                               description="区划代码前缀，如 140702001（北关街道）或完整的12位村(社区)代码")
+    region: str | None = Field(
+        None, pattern=r"^\d{2,12}$", description="区划代码前缀，如 140702001（北关街道）或完整的12位村(社区)代码"
+    )
     category: Category | None = Field(None, description=f"当前类别：{choices_text(Category)}")
     status: HouseholdStatus | None = Field(None, description=f"家庭状态：{choices_text(HouseholdStatus)}")
-    q: str | None = Field(None, max_length=50,
-                          description="检索：完整身份证号（精确）、成员姓名开头或户编号（精确）")
+    q: str | None = Field(None, max_length=50, description="检索：完整身份证号（精确）、成员姓名开头或户编号（精确）")
 
 
 @router.get(
@@ -124,9 +136,16 @@ class HouseholdQuery(Schema):
 @paginate(PageRowsPagination, page_rows=_household_list_items)
 def list_households(request: HttpRequest, filters: Query[HouseholdQuery]) -> Any:
     user = _viewer(request)
-    return selectors.household_list_for(user=user, on=timezone.localdate(), filters=selectors.HouseholdFilter(
-        region_code=filters.region or "", category=filters.category or "", status=filters.status or "",
-        query=filters.q or ""))
+    return selectors.household_list_for(
+        user=user,
+        on=timezone.localdate(),
+        filters=selectors.HouseholdFilter(
+            region_code=filters.region or "",
+            category=filters.category or "",
+            status=filters.status or "",
+            query=filters.q or "",
+        ),
+    )
 
 
 def _disability(person: Any) -> DisabilityOut | None:
@@ -137,20 +156,34 @@ def _disability(person: Any) -> DisabilityOut | None:
 
 def _person_facts(person: Any) -> dict[str, Any]:
     return {
-        "id": person.id, "name": person.name, "id_number_masked": id_numbers.mask(person.id_number),
-        "sex": person.sex, "birth_date": person.birth_date, "status": person.status,
-        "hukou_type": person.hukou_type, "disability": _disability(person), "self_care": person.self_care,
-        "labour_capacity": person.labour_capacity, "health": person.health, "student": person.student,
-        "care_setting": person.care_setting, "special_status": person.special_status,
+        "id": person.id,
+        "name": person.name,
+        "id_number_masked": id_numbers.mask(person.id_number),
+        "sex": person.sex,
+        "birth_date": person.birth_date,
+        "status": person.status,
+        "hukou_type": person.hukou_type,
+        "disability": _disability(person),
+        "self_care": person.self_care,
+        "labour_capacity": person.labour_capacity,
+        "health": person.health,
+        "student": person.student,
+        "care_setting": person.care_setting,
+        "special_status": person.special_status,
     }
 
 
 def _enrollment(enrollment: Any) -> EnrollmentOut:
     return EnrollmentOut(
-        id=enrollment.id, category=enrollment.category, person_id=enrollment.person_id,
-        valid_from=enrollment.valid_from, valid_to=enrollment.valid_to,
-        amount_month=money(enrollment.amount_month), decision_number=enrollment.decision_number,
-        end_reason=enrollment.end_reason)
+        id=enrollment.id,
+        category=enrollment.category,
+        person_id=enrollment.person_id,
+        valid_from=enrollment.valid_from,
+        valid_to=enrollment.valid_to,
+        amount_month=money(enrollment.amount_month),
+        decision_number=enrollment.decision_number,
+        end_reason=enrollment.end_reason,
+    )
 
 
 @router.get(
@@ -169,27 +202,51 @@ def get_household(request: HttpRequest, household_id: int) -> HouseholdOut:
     household = detail.household
     members = [
         MemberOut(
-            **_person_facts(membership.person), relation=Relation(membership.relation),
-            in_household=membership.in_household, member_since=membership.valid_from,
-            incomes=[IncomeOut(type=IncomeType(income.type), amount=money(income.amount),
-                               period=Period(income.period), valid_from=income.valid_from)
-                     for income in membership.person.incomes.all()])
+            **_person_facts(membership.person),
+            relation=Relation(membership.relation),
+            in_household=membership.in_household,
+            member_since=membership.valid_from,
+            incomes=[
+                IncomeOut(
+                    type=IncomeType(income.type),
+                    amount=money(income.amount),
+                    period=Period(income.period),
+                    valid_from=income.valid_from,
+                )
+                for income in membership.person.incomes.all()
+            ],
+        )
         for membership in detail.members
     ]
     categories = sorted({Category(e.category) for e in detail.active_enrollments}, key=list(Category).index)
     return HouseholdOut(
-        id=household.id, household_number=household.household_number, region_code=household.region_id,
-        region_name=household.region.name, region_full_name=detail.region_name, address=household.address,
+        id=household.id,
+        household_number=household.household_number,
+        region_code=household.region_id,
+        region_name=household.region.name,
+        region_full_name=detail.region_name,
+        address=household.address,
         phone=household.phone,
-        urban_rural=UrbanRural(household.urban_rural), status=HouseholdStatus(household.status),
-        financial_assets=money(household.financial_assets), house_count=household.house_count,
-        vehicle_count=household.vehicle_count, members=members, categories=categories,
+        urban_rural=UrbanRural(household.urban_rural),
+        status=HouseholdStatus(household.status),
+        financial_assets=money(household.financial_assets),
+        house_count=household.house_count,
+        vehicle_count=household.vehicle_count,
+        members=members,
+        categories=categories,
         category_history=[_enrollment(enrollment) for enrollment in detail.enrollment_history],
         membership_history=[
-            MembershipOut(person_id=m.person_id, name=m.person.name, relation=Relation(m.relation),
-                          in_household=m.in_household, valid_from=m.valid_from, valid_to=m.valid_to)
+            MembershipOut(
+                person_id=m.person_id,
+                name=m.person.name,
+                relation=Relation(m.relation),
+                in_household=m.in_household,
+                valid_from=m.valid_from,
+                valid_to=m.valid_to,
+            )
             for m in detail.membership_history
-        ])
+        ],
+    )
 
 
 @router.get(
@@ -207,16 +264,20 @@ def get_person(request: HttpRequest, person_id: int) -> PersonOut:
     person = selectors.person_get_for(user=user, person_id=person_id)
     membership = selectors.person_current_membership(person=person)
     return PersonOut(
-        **_person_facts(person), region_code=person.region_id, deceased_on=person.deceased_on,
+        **_person_facts(person),
+        region_code=person.region_id,
+        deceased_on=person.deceased_on,
         household_id=membership.household_id if membership else None,
         household_number=membership.household.household_number if membership else None,
         relation=Relation(membership.relation) if membership else None,
         in_household=membership.in_household if membership else None,
-        enrollments=[_enrollment(e) for e in selectors.person_enrollments_for(user=user, person=person)])
+        enrollments=[_enrollment(e) for e in selectors.person_enrollments_for(user=user, person=person)],
+    )
 
 
-_REVEAL_ROLES = "、".join(Role(role).label for role, rights in ROLE_PERMISSIONS.items()
-                         if Permission.ID_NUMBER_REVEAL in rights)
+_REVEAL_ROLES = "、".join(
+    Role(role).label for role, rights in ROLE_PERMISSIONS.items() if Permission.ID_NUMBER_REVEAL in rights
+)
 
 
 @router.post(
@@ -229,11 +290,11 @@ _REVEAL_ROLES = "、".join(Role(role).label for role, rights in ROLE_PERMISSIONS
         "身份证号只出现在响应正文中，响应不可缓存。管辖范围外的人员返回404。"
     ),
 )
-def reveal_id_number(request: HttpRequest, person_id: int, payload: RevealIn,
-                     response: HttpResponse) -> RevealOut:
+def reveal_id_number(request: HttpRequest, person_id: int, payload: RevealIn, response: HttpResponse) -> RevealOut:
     user = _viewer(request)
     person = selectors.person_get_for(user=user, person_id=person_id)
-    full = services.id_number_reveal(actor=user, person=person, reason=payload.reason, channel="api",
-                                     ip_address=request.META.get("REMOTE_ADDR"))
+    full = services.id_number_reveal(
+        actor=user, person=person, reason=payload.reason, channel="api", ip_address=request.META.get("REMOTE_ADDR")
+    )
     response["Cache-Control"] = "no-store"
     return RevealOut(id_number=full)

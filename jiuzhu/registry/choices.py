@@ -112,8 +112,7 @@ class Category(models.TextChoices):
 
 
 # The statuses exclude one another, deepest first (DOMAIN.md §1.1); the rest are tags and flags.
-STATUS_CATEGORIES = (Category.TEKUN, Category.DIBAO, Category.MARGINAL, Category.RIGID_EXPENSE,
-                     Category.OTHER_HARDSHIP)
+STATUS_CATEGORIES = (Category.TEKUN, Category.DIBAO, Category.MARGINAL, Category.RIGID_EXPENSE, Category.OTHER_HARDSHIP)
 TAG_CATEGORIES = (Category.RELAPSE_WATCH,)
 FLAG_CATEGORIES = (Category.FORMER_POOR, Category.REGISTERED_POOR, Category.REFUSED_APPLICANT)
 

@@ -55,10 +55,12 @@ def _optional(choices: Sequence[tuple[str, str]], blank: str = "未登记") -> l
     return [("", blank), *choices]
 
 
-def _optional_choice(label: str, choices: Sequence[tuple[str, str]], blank: str = "未登记",
-                     help_text: str = "") -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(label=label, choices=_optional(choices, blank), required=False,
-                                  empty_value=None, help_text=help_text)
+def _optional_choice(
+    label: str, choices: Sequence[tuple[str, str]], blank: str = "未登记", help_text: str = ""
+) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label, choices=_optional(choices, blank), required=False, empty_value=None, help_text=help_text
+    )
 
 
 def add_problems(form: forms.Form, problems: Sequence[FieldProblem]) -> None:
@@ -75,32 +77,58 @@ class PersonForm(forms.Form):
     """A person's recorded facts (``services.PERSON_FIELDS``)."""
 
     name = forms.CharField(label="姓名", max_length=50)
-    id_number = forms.CharField(label="身份证号", max_length=20,
-                                widget=forms.TextInput(attrs={"autocomplete": "off", "class": "idn",
-                                                              "inputmode": "text"}),
-                                help_text="18位居民身份证号，末位可为X")
+    id_number = forms.CharField(
+        label="身份证号",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "idn", "inputmode": "text"}),
+        help_text="18位居民身份证号，末位可为X",
+    )
     sex = _optional_choice("性别", Sex.choices, blank="按身份证号", help_text="可不选，由身份证号第17位得出")
-    birth_date = forms.DateField(label="出生日期", required=False, widget=DATE_WIDGET,
-                                 help_text="可不填，由身份证号得出；填写时须一致")
+    birth_date = forms.DateField(
+        label="出生日期", required=False, widget=DATE_WIDGET, help_text="可不填，由身份证号得出；填写时须一致"
+    )
     phone = forms.CharField(label="联系电话", max_length=20, required=False, validators=[PHONE])
     hukou_type = _optional_choice("户籍性质", HukouType.choices)
-    hukou_region_code = forms.CharField(label="户籍地区划代码", max_length=12, required=False,
-                                        validators=[REGION_CODE], help_text="12位，如140702001002")
+    hukou_region_code = forms.CharField(
+        label="户籍地区划代码",
+        max_length=12,
+        required=False,
+        validators=[REGION_CODE],
+        help_text="12位，如140702001002",
+    )
     disability_type = _optional_choice("残疾类别", DisabilityType.choices, blank="无残疾/未登记")
     disability_grade = forms.TypedChoiceField(
-        label="残疾等级", choices=[("", "无残疾/未登记"), *DISABILITY_GRADES], coerce=int, required=False,
-        empty_value=None, error_messages={"invalid_choice": "残疾等级应为1–4级。"})
+        label="残疾等级",
+        choices=[("", "无残疾/未登记"), *DISABILITY_GRADES],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": "残疾等级应为1–4级。"},
+    )
     self_care = _optional_choice("生活自理能力", SelfCare.choices)
     labour_capacity = _optional_choice("劳动能力", Capacity.choices)
     health = _optional_choice("健康状况", HealthStatus.choices)
     student = _optional_choice("在校情况", Student.choices, blank="不在校/未登记")
     care_setting = _optional_choice("供养方式", CareSetting.choices, blank="不适用", help_text="特困人员填写")
-    special_status = forms.ChoiceField(label="特殊情形", choices=SpecialStatus.choices,
-                                       initial=SpecialStatus.NONE)
+    special_status = forms.ChoiceField(label="特殊情形", choices=SpecialStatus.choices, initial=SpecialStatus.NONE)
 
-    person_fields = ("name", "id_number", "sex", "birth_date", "phone", "hukou_type", "hukou_region_code",
-                     "disability_type", "disability_grade", "self_care", "labour_capacity", "health",
-                     "student", "care_setting", "special_status")
+    person_fields = (
+        "name",
+        "id_number",
+        "sex",
+        "birth_date",
+        "phone",
+        "hukou_type",
+        "hukou_region_code",
+        "disability_type",
+        "disability_grade",
+        "self_care",
+        "labour_capacity",
+        "health",
+        "student",
+        "care_setting",
+        "special_status",
+    )
 
     def clean_id_number(self) -> str:
         return str(self.cleaned_data["id_number"]).strip().replace(" ", "").upper()
@@ -108,11 +136,19 @@ class PersonForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("id_number"):
-            add_problems(self, check_person_identity(id_number=cleaned["id_number"],
-                                                     birth_date=cleaned.get("birth_date"), sex=cleaned.get("sex")))
+            add_problems(
+                self,
+                check_person_identity(
+                    id_number=cleaned["id_number"], birth_date=cleaned.get("birth_date"), sex=cleaned.get("sex")
+                ),
+            )
         if "disability_grade" in cleaned and "disability_type" in cleaned:
-            add_problems(self, check_disability(disability_type=cleaned.get("disability_type"),
-                                                disability_grade=cleaned.get("disability_grade")))
+            add_problems(
+                self,
+                check_disability(
+                    disability_type=cleaned.get("disability_type"), disability_grade=cleaned.get("disability_grade")
+                ),
+            )
         return cleaned
 
     def person_data(self) -> dict[str, Any]:
@@ -125,11 +161,16 @@ class PersonForm(forms.Form):
 
 class MemberAddForm(PersonForm):
     field_order = ["name", "id_number", "relation", "valid_from", "in_household"]
-    relation = forms.ChoiceField(label="与户主关系",
-                                 choices=_optional([c for c in Relation.choices if c[0] != Relation.HEAD], "请选择"))
+    relation = forms.ChoiceField(
+        label="与户主关系", choices=_optional([c for c in Relation.choices if c[0] != Relation.HEAD], "请选择")
+    )
     valid_from = forms.DateField(label="入户日期", widget=DATE_WIDGET, initial=timezone.localdate)
-    in_household = forms.BooleanField(label="共同生活家庭成员", required=False, initial=True,
-                                      help_text="不勾选：登记在户但收入不计入（如离家宗教教职人员）")
+    in_household = forms.BooleanField(
+        label="共同生活家庭成员",
+        required=False,
+        initial=True,
+        help_text="不勾选：登记在户但收入不计入（如离家宗教教职人员）",
+    )
 
 
 class PersonEditForm(PersonForm):
@@ -143,8 +184,15 @@ class PersonEditForm(PersonForm):
     relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices)
     field_order = ["name", "relation", "id_number"]
 
-    def __init__(self, *args: Any, current_id_number: str, current_sex: str, current_birth_date: dt.date,
-                 has_household: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        current_id_number: str,
+        current_sex: str,
+        current_birth_date: dt.date,
+        has_household: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.current_id_number = current_id_number
         field = self.fields["id_number"]
@@ -166,8 +214,9 @@ class HouseholdCreateForm(forms.Form):
     urban_rural = forms.ChoiceField(label="城乡类别", choices=_optional(UrbanRural.choices, "请选择"))
     address = forms.CharField(label="家庭住址", max_length=200)
     phone = forms.CharField(label="联系电话", max_length=20, required=False, validators=[PHONE])
-    valid_from = forms.DateField(label="建档日期", widget=DATE_WIDGET, initial=timezone.localdate,
-                                 help_text="户主入户日期")
+    valid_from = forms.DateField(
+        label="建档日期", widget=DATE_WIDGET, initial=timezone.localdate, help_text="户主入户日期"
+    )
 
     def __init__(self, *args: Any, villages: Sequence[RegionOption], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -192,12 +241,20 @@ class HouseholdEditForm(forms.Form):
     urban_rural = forms.ChoiceField(label="城乡类别", choices=UrbanRural.choices)
     address = forms.CharField(label="家庭住址", max_length=200)
     phone = forms.CharField(label="联系电话", max_length=20, required=False, validators=[PHONE])
-    financial_assets = forms.DecimalField(label="金融资产（元）", max_digits=12, decimal_places=2, min_value=0,
-                                          required=False, help_text="存款、有价证券等合计；不填表示未登记")
-    house_count = forms.IntegerField(label="住房（套）", min_value=0, max_value=99, required=False,
-                                     help_text="不填表示未登记")
-    vehicle_count = forms.IntegerField(label="机动车（辆）", min_value=0, max_value=99, required=False,
-                                       help_text="不填表示未登记")
+    financial_assets = forms.DecimalField(
+        label="金融资产（元）",
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text="存款、有价证券等合计；不填表示未登记",
+    )
+    house_count = forms.IntegerField(
+        label="住房（套）", min_value=0, max_value=99, required=False, help_text="不填表示未登记"
+    )
+    vehicle_count = forms.IntegerField(
+        label="机动车（辆）", min_value=0, max_value=99, required=False, help_text="不填表示未登记"
+    )
     status = forms.ChoiceField(label="状态", choices=HouseholdStatus.choices)
 
     def clean_financial_assets(self) -> Decimal | None:
@@ -207,10 +264,14 @@ class HouseholdEditForm(forms.Form):
 class HouseholdFilterForm(forms.Form):
     """The list's search box and filters (GET)."""
 
-    q = forms.CharField(label="查询", max_length=50, required=False,
-                        widget=forms.TextInput(attrs={"type": "search",
-                                                      "placeholder": "18位身份证号、户编号或姓名开头",
-                                                      "autocomplete": "off"}))
+    q = forms.CharField(
+        label="查询",
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "18位身份证号、户编号或姓名开头", "autocomplete": "off"}
+        ),
+    )
     region = forms.ChoiceField(label="所属区域", required=False)
     category = forms.ChoiceField(label="当前类别", required=False, choices=_optional(Category.choices, "全部"))
     status = forms.ChoiceField(label="家庭状态", required=False, choices=_optional(HouseholdStatus.choices, "全部"))
@@ -223,25 +284,35 @@ class HouseholdFilterForm(forms.Form):
         field.choices = [("", "全部（管辖范围内）"), *((r.code, r.indented_name) for r in regions)]
         # A changed select reloads the results at once (HTMX); the search box waits for 查询 / Enter.
         for name in ("region", "category", "status"):
-            self.fields[name].widget.attrs.update({"hx-get": reverse("household_list"), "hx-trigger": "change",
-                                                   "hx-include": "closest form"})
+            self.fields[name].widget.attrs.update(
+                {"hx-get": reverse("household_list"), "hx-trigger": "change", "hx-include": "closest form"}
+            )
 
     def to_filter(self) -> HouseholdFilter:
         """Filters from the fields that parsed; a field with an error is left out (and shown)."""
         data = self.cleaned_data if self.is_bound else {}
         region = self.regions.get(data.get("region") or "")
-        return HouseholdFilter(region_code=region.prefix if region else "", category=data.get("category") or "",
-                               status=data.get("status") or "", query=(data.get("q") or "").strip())
+        return HouseholdFilter(
+            region_code=region.prefix if region else "",
+            category=data.get("category") or "",
+            status=data.get("status") or "",
+            query=(data.get("q") or "").strip(),
+        )
 
 
 class MembershipEndForm(forms.Form):
-    status = forms.ChoiceField(label="情形", choices=[(PersonStatus.MOVED_OUT.value, "迁出"),
-                                                         (PersonStatus.DECEASED.value, "死亡")],
-                               widget=forms.RadioSelect)
+    status = forms.ChoiceField(
+        label="情形",
+        choices=[(PersonStatus.MOVED_OUT.value, "迁出"), (PersonStatus.DECEASED.value, "死亡")],
+        widget=forms.RadioSelect,
+    )
     on = forms.DateField(label="迁出或死亡日期", widget=DATE_WIDGET)
-    reason = forms.CharField(label="说明", max_length=200,
-                             help_text="如：迁往太原市小店区、2025年6月3日因病去世（死亡证明编号…）",
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="说明",
+        max_length=200,
+        help_text="如：迁往太原市小店区、2025年6月3日因病去世（死亡证明编号…）",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: Any, joined_on: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -258,8 +329,14 @@ class EnrollmentStartForm(forms.Form):
     category = forms.ChoiceField(label="类别", choices=_optional(Category.choices, "请选择"))
     subject = forms.ChoiceField(label="认定对象", help_text="特困、单人保等个人认定请选择成员")
     valid_from = forms.DateField(label="起始日期", widget=DATE_WIDGET)
-    amount_month = forms.DecimalField(label="月保障金额（元）", max_digits=12, decimal_places=2, min_value=0,
-                                      required=False, help_text="按审批结果填写；不发放的标识类别可不填")
+    amount_month = forms.DecimalField(
+        label="月保障金额（元）",
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text="按审批结果填写；不发放的标识类别可不填",
+    )
     decision_number = forms.CharField(label="决定文号", max_length=60, required=False)
     note = forms.CharField(label="备注", max_length=200, required=False)
 
@@ -282,9 +359,12 @@ class EnrollmentStartForm(forms.Form):
 
 class EnrollmentEndForm(forms.Form):
     on = forms.DateField(label="终止日期", widget=DATE_WIDGET)
-    reason = forms.CharField(label="退出原因", max_length=200,
-                             help_text="如：家庭人均收入超过低保标准，渐退期满",
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="退出原因",
+        max_length=200,
+        help_text="如：家庭人均收入超过低保标准，渐退期满",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: Any, started_on: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -298,5 +378,15 @@ class EnrollmentEndForm(forms.Form):
 
 
 class RevealForm(forms.Form):
-    reason = forms.CharField(label="查看事由", max_length=200, widget=forms.TextInput(attrs={
-        "list": "reveal-reasons", "autocomplete": "off", "autofocus": True, "placeholder": "如：入户核查核对证件"}))
+    reason = forms.CharField(
+        label="查看事由",
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "list": "reveal-reasons",
+                "autocomplete": "off",
+                "autofocus": True,
+                "placeholder": "如：入户核查核对证件",
+            }
+        ),
+    )

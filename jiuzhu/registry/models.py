@@ -34,7 +34,6 @@ from jiuzhu.registry.choices import (
 )
 
 
-
 def money_field(verbose_name: str, *, null: bool = False) -> models.DecimalField:
     """Money in 元 with 分: DECIMAL(12,2), never float."""
     return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, null=null, blank=null)
@@ -51,12 +50,12 @@ class EffectiveDatedQuerySet(RegionScopedQuerySet):
 
 class Household(models.Model):
     household_number = models.CharField("户编号", max_length=32, unique=True)
-    region = models.ForeignKey("regions.Region", verbose_name="所属村(社区)", on_delete=models.PROTECT,
-                               related_name="households")
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="所属村(社区)", on_delete=models.PROTECT, related_name="households"
+    )
     address = models.CharField("家庭住址", max_length=200, blank=True)
     urban_rural = models.CharField("城乡类别", max_length=10, choices=UrbanRural.choices)
-    status = models.CharField("状态", max_length=10, choices=HouseholdStatus.choices,
-                              default=HouseholdStatus.ACTIVE)
+    status = models.CharField("状态", max_length=10, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE)
     phone = models.CharField("联系电话", max_length=20, blank=True)
     # Assets: null means unknown (an asset test then cannot decide), never zero.
     financial_assets = money_field("金融资产（元）", null=True)
@@ -84,23 +83,22 @@ class Person(models.Model):
     sex = models.CharField("性别", max_length=6, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
     # Current household's village, kept by services: lets persons be scoped like households.
-    region = models.ForeignKey("regions.Region", verbose_name="所属村(社区)", on_delete=models.PROTECT,
-                               related_name="+")
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="所属村(社区)", on_delete=models.PROTECT, related_name="+"
+    )
     hukou_type = models.CharField("户籍性质", max_length=10, choices=HukouType.choices, null=True, blank=True)
     hukou_region_code = models.CharField("户籍地区划代码", max_length=12, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
-    disability_type = models.CharField("残疾类别", max_length=15, choices=DisabilityType.choices,
-                                       null=True, blank=True)
+    disability_type = models.CharField("残疾类别", max_length=15, choices=DisabilityType.choices, null=True, blank=True)
     disability_grade = models.PositiveSmallIntegerField("残疾等级", null=True, blank=True)
     self_care = models.CharField("生活自理能力", max_length=10, choices=SelfCare.choices, null=True, blank=True)
-    labour_capacity = models.CharField("劳动能力", max_length=10, choices=Capacity.choices, null=True,
-                                       blank=True)
+    labour_capacity = models.CharField("劳动能力", max_length=10, choices=Capacity.choices, null=True, blank=True)
     health = models.CharField("健康状况", max_length=20, choices=HealthStatus.choices, null=True, blank=True)
     student = models.CharField("在校情况", max_length=20, choices=Student.choices, null=True, blank=True)
-    care_setting = models.CharField("供养方式", max_length=15, choices=CareSetting.choices, null=True,
-                                    blank=True)
-    special_status = models.CharField("特殊情形", max_length=20, choices=SpecialStatus.choices,
-                                      default=SpecialStatus.NONE)
+    care_setting = models.CharField("供养方式", max_length=15, choices=CareSetting.choices, null=True, blank=True)
+    special_status = models.CharField(
+        "特殊情形", max_length=20, choices=SpecialStatus.choices, default=SpecialStatus.NONE
+    )
     status = models.CharField("状态", max_length=10, choices=PersonStatus.choices, default=PersonStatus.ACTIVE)
     deceased_on = models.DateField("死亡日期", null=True, blank=True)
     created_at = models.DateTimeField("建档时间", auto_now_add=True)
@@ -113,11 +111,13 @@ class Person(models.Model):
         verbose_name = "人员"
         verbose_name_plural = "人员"
         constraints = [
-            models.UniqueConstraint(fields=["id_number"], condition=Q(status="active"),
-                                    name="person_unique_active_id_number"),
-            models.CheckConstraint(condition=Q(disability_grade__isnull=True) | Q(disability_grade__gte=1,
-                                                                                  disability_grade__lte=4),
-                                   name="person_disability_grade_1_to_4"),
+            models.UniqueConstraint(
+                fields=["id_number"], condition=Q(status="active"), name="person_unique_active_id_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(disability_grade__isnull=True) | Q(disability_grade__gte=1, disability_grade__lte=4),
+                name="person_disability_grade_1_to_4",
+            ),
         ]
         indexes = [
             models.Index(fields=["id_number"], name="person_id_number_idx"),
@@ -141,11 +141,11 @@ class Membership(models.Model):
     """A person's place in a household over a period."""
 
     person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="memberships")
-    household = models.ForeignKey(Household, verbose_name="家庭", on_delete=models.PROTECT,
-                                  related_name="memberships")
+    household = models.ForeignKey(Household, verbose_name="家庭", on_delete=models.PROTECT, related_name="memberships")
     relation = models.CharField("与户主关系", max_length=20, choices=Relation.choices)
-    in_household = models.BooleanField("共同生活家庭成员", default=True,
-                                       help_text="否：登记在户但收入不计入（如离家宗教教职人员）")
+    in_household = models.BooleanField(
+        "共同生活家庭成员", default=True, help_text="否：登记在户但收入不计入（如离家宗教教职人员）"
+    )
     valid_from = models.DateField("起始日期")
     valid_to = models.DateField("终止日期", null=True, blank=True)
 
@@ -157,22 +157,33 @@ class Membership(models.Model):
         verbose_name_plural = "家庭成员关系"
         ordering = ["household_id", "valid_from", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["person"], condition=Q(valid_to__isnull=True),
-                                    name="membership_one_current_household"),
-            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
-                                   name="membership_period_ordered"),
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(valid_to__isnull=True), name="membership_one_current_household"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="membership_period_ordered",
+            ),
         ]
         indexes = [models.Index(fields=["household", "valid_to"])]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}@{self.household_id} {self.valid_from}–{self.valid_to or ''}"
 
 
 class CategoryEnrollment(models.Model):
     """A household (or one member) in a category, tag or flag over a period."""
 
-    household = models.ForeignKey(Household, verbose_name="家庭", on_delete=models.PROTECT,
-                                  related_name="enrollments")
-    person = models.ForeignKey(Person, verbose_name="人员", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="enrollments",
-                               help_text="空：整户；填写：个人（特困、单人保、防返贫监测等）")
+    household = models.ForeignKey(Household, verbose_name="家庭", on_delete=models.PROTECT, related_name="enrollments")
+    person = models.ForeignKey(
+        Person,
+        verbose_name="人员",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+        help_text="空：整户；填写：个人（特困、单人保、防返贫监测等）",
+    )
     category = models.CharField("类别", max_length=20, choices=Category.choices)
     valid_from = models.DateField("起始日期")
     valid_to = models.DateField("终止日期", null=True, blank=True)
@@ -190,15 +201,21 @@ class CategoryEnrollment(models.Model):
         verbose_name_plural = "类别认定"
         ordering = ["valid_from", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
-                                   name="enrollment_period_ordered"),
-            models.CheckConstraint(condition=Q(amount_month__isnull=True) | Q(amount_month__gte=0),
-                                   name="enrollment_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="enrollment_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_month__isnull=True) | Q(amount_month__gte=0), name="enrollment_amount_not_negative"
+            ),
         ]
         indexes = [
             models.Index(fields=["category", "valid_from", "valid_to"]),
             models.Index(fields=["household", "category"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.valid_from}–{self.valid_to or ''}"
 
 
 class Income(models.Model):
@@ -220,6 +237,9 @@ class Income(models.Model):
         verbose_name_plural = "收入"
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="income_amount_not_negative")]
         indexes = [models.Index(fields=["household", "valid_to"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.amount}/{self.get_period_display()}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"type": self.type, "amount": str(self.amount), "period": self.period}

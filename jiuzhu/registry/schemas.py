@@ -62,7 +62,8 @@ class HouseholdListItem(Schema):
     head_id_number_masked: MaskedIdNumber | None
     member_count: int = Field(description="今天登记在户的成员数")
     categories: list[Category] = Field(
-        description=f"今天有效的类别、标签与标识（整户或个人），状态类在前：{choices_text(Category)}")
+        description=f"今天有效的类别、标签与标识（整户或个人），状态类在前：{choices_text(Category)}"
+    )
 
 
 class DisabilityOut(Schema):
@@ -148,12 +149,14 @@ class PersonOut(PersonFacts):
     relation: Relation | None = Field(description=f"与户主关系：{choices_text(Relation)}")
     in_household: bool | None
     enrollments: list[EnrollmentOut] = Field(
-        description="覆盖本人的类别认定：本人的个人认定，以及当前所在家庭的整户认定（person_id 为空）")
+        description="覆盖本人的类别认定：本人的个人认定，以及当前所在家庭的整户认定（person_id 为空）"
+    )
 
 
 class RevealIn(Schema):
-    reason: str = Field(min_length=1, max_length=200, description="查看事由，写入审计记录",
-                        examples=["核对医疗救助申请"])
+    reason: str = Field(
+        min_length=1, max_length=200, description="查看事由，写入审计记录", examples=["核对医疗救助申请"]
+    )
 
 
 class RevealOut(Schema):

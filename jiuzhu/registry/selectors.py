@@ -102,26 +102,33 @@ def household_members(*, household: Household, on: dt.date | None = None) -> lis
     """Memberships current (or in force on ``on``), head first."""
     memberships = Membership.objects.filter(household=household)
     memberships = memberships.active_on(on) if on else memberships.current()
-    rows = list(memberships.select_related("person").prefetch_related(
-        Prefetch("person__incomes", queryset=Income.objects.current())))
+    rows = list(
+        memberships.select_related("person").prefetch_related(
+            Prefetch("person__incomes", queryset=Income.objects.current())
+        )
+    )
     return sorted(rows, key=lambda m: (m.relation != "head", m.person.birth_date))
 
 
 def household_membership_history(*, household: Household) -> list[Membership]:
-    return list(Membership.objects.filter(household=household).select_related("person")
-                .order_by("valid_from", "id"))
+    return list(Membership.objects.filter(household=household).select_related("person").order_by("valid_from", "id"))
 
 
 def household_enrollment_history(*, household: Household) -> list[CategoryEnrollment]:
     """Every category, tag and flag the household or its members ever had, oldest first."""
-    return list(CategoryEnrollment.objects.filter(household=household).select_related("person")
-                .order_by("valid_from", "id"))
+    return list(
+        CategoryEnrollment.objects.filter(household=household).select_related("person").order_by("valid_from", "id")
+    )
 
 
 def household_enrollments_active_on(*, household: Household, on: dt.date) -> list[CategoryEnrollment]:
     """The household's categories (whole or of one member) in force on ``on``."""
-    return list(CategoryEnrollment.objects.filter(household=household).active_on(on).select_related("person")
-                .order_by("valid_from", "id"))
+    return list(
+        CategoryEnrollment.objects.filter(household=household)
+        .active_on(on)
+        .select_related("person")
+        .order_by("valid_from", "id")
+    )
 
 
 def person_get_for(*, user: User, person_id: int) -> Person:
@@ -134,8 +141,12 @@ def person_current_membership(*, person: Person) -> Membership | None:
 
 def person_latest_membership(*, person: Person) -> Membership | None:
     """The current membership, else the one that ended last (a person who moved out or died)."""
-    return (Membership.objects.filter(person=person).select_related("household")
-            .order_by(F("valid_to").desc(nulls_first=True), "-valid_from", "-id").first())
+    return (
+        Membership.objects.filter(person=person)
+        .select_related("household")
+        .order_by(F("valid_to").desc(nulls_first=True), "-valid_from", "-id")
+        .first()
+    )
 
 
 def person_current_enrollments(*, person: Person, on: dt.date) -> list[CategoryEnrollment]:
@@ -145,14 +156,16 @@ def person_current_enrollments(*, person: Person, on: dt.date) -> list[CategoryE
 
 def membership_get_for(*, user: User, membership_id: int) -> Membership:
     """One membership inside the user's jurisdiction, else 404."""
-    return get_object_or_404(Membership.objects.visible_to(user).select_related("person", "household"),
-                             pk=membership_id)
+    return get_object_or_404(
+        Membership.objects.visible_to(user).select_related("person", "household"), pk=membership_id
+    )
 
 
 def enrollment_get_for(*, user: User, enrollment_id: int) -> CategoryEnrollment:
     """One category enrollment inside the user's jurisdiction, else 404."""
-    return get_object_or_404(CategoryEnrollment.objects.visible_to(user).select_related("person", "household"),
-                             pk=enrollment_id)
+    return get_object_or_404(
+        CategoryEnrollment.objects.visible_to(user).select_related("person", "household"), pk=enrollment_id
+    )
 
 
 @dataclass(frozen=True)
@@ -188,8 +201,12 @@ def household_detail_for(*, user: User, household_id: int, on: dt.date) -> House
 def short_region_name(name: str) -> str:
     """The name people say: 羊毫街社区居民委员会 → 羊毫街社区, 东赵村村民委员会 → 东赵村 (official names stay in
     the full region path)."""
-    for suffix, replacement in (("社区居民委员会", "社区"), ("村村民委员会", "村"), ("村民委员会", "村"),
-                                ("居民委员会", "居委会")):
+    for suffix, replacement in (
+        ("社区居民委员会", "社区"),
+        ("村村民委员会", "村"),
+        ("村民委员会", "村"),
+        ("居民委员会", "居委会"),
+    ):
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)] + replacement
     return name
@@ -216,8 +233,14 @@ class RegionOption:
 
 # Levels a region filter offers below the user's own region: two levels keep a county's list (about
 # 300 townships and villages) in one select; a city or province user narrows by county and township.
-_LEVEL_ORDER = [RegionLevel.NATIONAL, RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY,
-                RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
+_LEVEL_ORDER = [
+    RegionLevel.NATIONAL,
+    RegionLevel.PROVINCE,
+    RegionLevel.CITY,
+    RegionLevel.COUNTY,
+    RegionLevel.TOWNSHIP,
+    RegionLevel.VILLAGE,
+]
 FILTER_LEVELS_BELOW = 2
 
 
@@ -231,14 +254,21 @@ def region_options_for(*, user: User, villages_only: bool = False) -> list[Regio
     if villages_only:
         levels = [RegionLevel.VILLAGE]
     else:
-        levels = _LEVEL_ORDER[own + 1: own + 1 + FILTER_LEVELS_BELOW] or [RegionLevel.VILLAGE]
-    regions = (Region.objects.filter(code__startswith=prefix, level__in=levels).select_related("parent")
-               .order_by("code"))
+        levels = _LEVEL_ORDER[own + 1 : own + 1 + FILTER_LEVELS_BELOW] or [RegionLevel.VILLAGE]
+    regions = Region.objects.filter(code__startswith=prefix, level__in=levels).select_related("parent").order_by("code")
     first = min(_LEVEL_ORDER.index(level) for level in levels)
-    return [RegionOption(code=r.code, name=r.name, level=r.level, prefix=r.prefix, parent_code=r.parent_id,
-                         parent_name=r.parent.name if r.parent else "",
-                         depth=_LEVEL_ORDER.index(RegionLevel(r.level)) - first)
-            for r in regions]
+    return [
+        RegionOption(
+            code=r.code,
+            name=r.name,
+            level=r.level,
+            prefix=r.prefix,
+            parent_code=r.parent_id,
+            parent_name=r.parent.name if r.parent else "",
+            depth=_LEVEL_ORDER.index(RegionLevel(r.level)) - first,
+        )
+        for r in regions
+    ]
 
 
 def village_get_for(*, user: User, code: str) -> Region:
@@ -249,8 +279,9 @@ def village_get_for(*, user: User, code: str) -> Region:
     return get_object_or_404(Region, code=code, level=RegionLevel.VILLAGE)
 
 
-def enrollments_active_on(*, user: User, category: str, on: dt.date,
-                          region_code: str = "") -> QuerySet[CategoryEnrollment]:
+def enrollments_active_on(
+    *, user: User, category: str, on: dt.date, region_code: str = ""
+) -> QuerySet[CategoryEnrollment]:
     """Enrollments in ``category`` in force on ``on`` inside the user's jurisdiction (and ``region_code``).
 
     "Who was in 低保 in this village on 2025-06-30" is
@@ -266,19 +297,27 @@ def persons_in_category_on(*, user: User, category: str, on: dt.date, region_cod
     """Persons covered by ``category`` on ``on``: members, on that date, of households enrolled whole,
     plus persons enrolled individually."""
     enrollments = enrollments_active_on(user=user, category=category, on=on, region_code=region_code)
-    whole = Membership.objects.active_on(on).filter(
-        household_id__in=enrollments.filter(person__isnull=True).values("household_id")).values("person_id")
+    whole = (
+        Membership.objects.active_on(on)
+        .filter(household_id__in=enrollments.filter(person__isnull=True).values("household_id"))
+        .values("person_id")
+    )
     individual = enrollments.filter(person__isnull=False).values("person_id")
     return Person.objects.visible_to(user).filter(Q(id__in=whole) | Q(id__in=individual))
 
 
 def recently_exited(*, household: Household, on: dt.date, years: int) -> list[CategoryEnrollment]:
     """低保/特困 enrollments that ended within ``years`` before ``on`` (extended monitoring scope)."""
-    since = on.replace(year=on.year - years) if not (on.month == 2 and on.day == 29) else on.replace(
-        year=on.year - years, day=28)
-    return list(CategoryEnrollment.objects.filter(
-        household=household, category__in=[Category.DIBAO, Category.TEKUN],
-        valid_to__gte=since, valid_to__lte=on))
+    since = (
+        on.replace(year=on.year - years)
+        if not (on.month == 2 and on.day == 29)
+        else on.replace(year=on.year - years, day=28)
+    )
+    return list(
+        CategoryEnrollment.objects.filter(
+            household=household, category__in=[Category.DIBAO, Category.TEKUN], valid_to__gte=since, valid_to__lte=on
+        )
+    )
 
 
 def household_counts_by_category(*, user: User, on: dt.date) -> dict[str, int]:
@@ -287,8 +326,12 @@ def household_counts_by_category(*, user: User, on: dt.date) -> dict[str, int]:
 
     def compute() -> dict[str, int]:
         counts = {category.value: 0 for category in Category}
-        rows = (CategoryEnrollment.objects.visible_to(user).active_on(on).values("category")
-                .annotate(households=Count("household_id", distinct=True)))
+        rows = (
+            CategoryEnrollment.objects.visible_to(user)
+            .active_on(on)
+            .values("category")
+            .annotate(households=Count("household_id", distinct=True))
+        )
         for row in rows:
             counts[row["category"]] = row["households"]
         counts["households"] = Household.objects.visible_to(user).filter(status=HouseholdStatus.ACTIVE).count()

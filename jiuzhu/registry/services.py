@@ -21,11 +21,24 @@ from jiuzhu.registry.choices import STATUS_CATEGORIES, Category, PersonStatus
 from jiuzhu.registry.models import CategoryEnrollment, Household, Membership, Person
 from jiuzhu.registry.validation import FieldProblem, check_disability, check_person_identity
 
-PERSON_FIELDS = ("id_number", "name", "sex", "birth_date", "hukou_type", "hukou_region_code", "phone",
-                 "disability_type", "disability_grade", "self_care", "labour_capacity", "health", "student",
-                 "care_setting", "special_status")
-HOUSEHOLD_FIELDS = ("address", "urban_rural", "phone", "financial_assets", "house_count", "vehicle_count",
-                    "status")
+PERSON_FIELDS = (
+    "id_number",
+    "name",
+    "sex",
+    "birth_date",
+    "hukou_type",
+    "hukou_region_code",
+    "phone",
+    "disability_type",
+    "disability_grade",
+    "self_care",
+    "labour_capacity",
+    "health",
+    "student",
+    "care_setting",
+    "special_status",
+)
+HOUSEHOLD_FIELDS = ("address", "urban_rural", "phone", "financial_assets", "house_count", "vehicle_count", "status")
 
 
 class RegistryValidationError(DomainError):
@@ -55,12 +68,13 @@ def _require_region(actor: User, region: Region) -> None:
 
 def _check_person(data: dict[str, Any], *, exclude_person_id: int | None) -> list[FieldProblem]:
     problems = check_person_identity(
-        id_number=data["id_number"], birth_date=data.get("birth_date"), sex=data.get("sex"))
-    problems += check_disability(disability_type=data.get("disability_type"),
-                                 disability_grade=data.get("disability_grade"))
+        id_number=data["id_number"], birth_date=data.get("birth_date"), sex=data.get("sex")
+    )
+    problems += check_disability(
+        disability_type=data.get("disability_type"), disability_grade=data.get("disability_grade")
+    )
     if not problems:
-        duplicate = Person.objects.filter(id_number=id_numbers.normalize(data["id_number"]),
-                                          status=PersonStatus.ACTIVE)
+        duplicate = Person.objects.filter(id_number=id_numbers.normalize(data["id_number"]), status=PersonStatus.ACTIVE)
         if exclude_person_id is not None:
             duplicate = duplicate.exclude(pk=exclude_person_id)
         if duplicate.exists():
@@ -70,16 +84,29 @@ def _check_person(data: dict[str, Any], *, exclude_person_id: int | None) -> lis
 
 def next_household_number(region: Region) -> str:
     """户编号: the village code plus a 5-digit sequence."""
-    last = (Household.objects.filter(household_number__startswith=region.code)
-            .order_by("-household_number").values_list("household_number", flat=True).first())
+    last = (
+        Household.objects.filter(household_number__startswith=region.code)
+        .order_by("-household_number")
+        .values_list("household_number", flat=True)
+        .first()
+    )
     sequence = int(last[12:]) + 1 if last and last[12:].isdigit() else 1
     return f"{region.code}{sequence:05d}"
 
 
 @transaction.atomic
-def household_create(*, actor: User, region: Region, head: dict[str, Any], urban_rural: str,
-                     address: str = "", phone: str = "", household_number: str = "",
-                     valid_from: dt.date | None = None, channel: str = "web") -> Household:
+def household_create(
+    *,
+    actor: User,
+    region: Region,
+    head: dict[str, Any],
+    urban_rural: str,
+    address: str = "",
+    phone: str = "",
+    household_number: str = "",
+    valid_from: dt.date | None = None,
+    channel: str = "web",
+) -> Household:
     """New household with its head (户主)."""
     require(actor, Permission.REGISTRY_EDIT)
     _require_region(actor, region)
@@ -87,12 +114,24 @@ def household_create(*, actor: User, region: Region, head: dict[str, Any], urban
     if problems:
         raise RegistryValidationError(problems)
     household = Household.objects.create(
-        household_number=household_number or next_household_number(region), region=region,
-        urban_rural=urban_rural, address=address, phone=phone)
-    audit_record(actor=actor, tag=AuditTag.HOUSEHOLD_CREATE, subject_type="household", subject_id=household.pk,
-                 region_code=region.code, after=_snapshot(household, HOUSEHOLD_FIELDS), channel=channel)
-    person_add_to_household(actor=actor, household=household, person_data=head, relation="head",
-                            valid_from=valid_from, channel=channel)
+        household_number=household_number or next_household_number(region),
+        region=region,
+        urban_rural=urban_rural,
+        address=address,
+        phone=phone,
+    )
+    audit_record(
+        actor=actor,
+        tag=AuditTag.HOUSEHOLD_CREATE,
+        subject_type="household",
+        subject_id=household.pk,
+        region_code=region.code,
+        after=_snapshot(household, HOUSEHOLD_FIELDS),
+        channel=channel,
+    )
+    person_add_to_household(
+        actor=actor, household=household, person_data=head, relation="head", valid_from=valid_from, channel=channel
+    )
     return household
 
 
@@ -108,15 +147,30 @@ def household_update(*, actor: User, household: Household, changes: dict[str, An
     household.save()
     after = _snapshot(household, HOUSEHOLD_FIELDS)
     if before != after:
-        audit_record(actor=actor, tag=AuditTag.HOUSEHOLD_UPDATE, subject_type="household", subject_id=household.pk,
-                     region_code=household.region_id, before=before, after=after, channel=channel)
+        audit_record(
+            actor=actor,
+            tag=AuditTag.HOUSEHOLD_UPDATE,
+            subject_type="household",
+            subject_id=household.pk,
+            region_code=household.region_id,
+            before=before,
+            after=after,
+            channel=channel,
+        )
     return household
 
 
 @transaction.atomic
-def person_add_to_household(*, actor: User, household: Household, person_data: dict[str, Any], relation: str,
-                            in_household: bool = True, valid_from: dt.date | None = None,
-                            channel: str = "web") -> Person:
+def person_add_to_household(
+    *,
+    actor: User,
+    household: Household,
+    person_data: dict[str, Any],
+    relation: str,
+    in_household: bool = True,
+    valid_from: dt.date | None = None,
+    channel: str = "web",
+) -> Person:
     """Register a new person and make them a member from ``valid_from`` (default today)."""
     require(actor, Permission.REGISTRY_EDIT)
     problems = _check_person(person_data, exclude_person_id=None)
@@ -132,18 +186,31 @@ def person_add_to_household(*, actor: User, household: Household, person_data: d
             person = Person.objects.create(region_id=household.region_id, **values)
     except IntegrityError:
         raise RegistryValidationError(
-            [FieldProblem("id_number", "身份证号", "已登记在另一户，同一人不能重复在册")]) from None
-    Membership.objects.create(person=person, household=household, relation=relation, in_household=in_household,
-                              valid_from=valid_from or timezone.localdate())
-    audit_record(actor=actor, tag=AuditTag.PERSON_CREATE, subject_type="person", subject_id=person.pk,
-                 region_code=household.region_id, after={**_snapshot(person, PERSON_FIELDS), "relation": relation},
-                 channel=channel)
+            [FieldProblem("id_number", "身份证号", "已登记在另一户，同一人不能重复在册")]
+        ) from None
+    Membership.objects.create(
+        person=person,
+        household=household,
+        relation=relation,
+        in_household=in_household,
+        valid_from=valid_from or timezone.localdate(),
+    )
+    audit_record(
+        actor=actor,
+        tag=AuditTag.PERSON_CREATE,
+        subject_type="person",
+        subject_id=person.pk,
+        region_code=household.region_id,
+        after={**_snapshot(person, PERSON_FIELDS), "relation": relation},
+        channel=channel,
+    )
     return person
 
 
 @transaction.atomic
-def person_update(*, actor: User, person: Person, changes: dict[str, Any], relation: str | None = None,
-                  channel: str = "web") -> Person:
+def person_update(
+    *, actor: User, person: Person, changes: dict[str, Any], relation: str | None = None, channel: str = "web"
+) -> Person:
     """Change a person's recorded facts (and their relation to the head); the old values go to the audit log."""
     require(actor, Permission.REGISTRY_EDIT)
     person = Person.objects.select_for_update().get(pk=person.pk)
@@ -160,24 +227,37 @@ def person_update(*, actor: User, person: Person, changes: dict[str, Any], relat
     after = _snapshot(person, PERSON_FIELDS)
     if relation is not None:
         membership = Membership.objects.current().filter(person=person).first()
-        if (membership is not None and relation == "head" and membership.relation != "head"
-                and Membership.objects.current().filter(household_id=membership.household_id, relation="head")
-                .exists()):
+        if (
+            membership is not None
+            and relation == "head"
+            and membership.relation != "head"
+            and Membership.objects.current().filter(household_id=membership.household_id, relation="head").exists()
+        ):
             raise RegistryValidationError(
-                [FieldProblem("relation", "与户主关系", "该户已有户主，请先把原户主改为其他关系")])
+                [FieldProblem("relation", "与户主关系", "该户已有户主，请先把原户主改为其他关系")]
+            )
         if membership is not None and membership.relation != relation:
             before["relation"], after["relation"] = membership.relation, relation
             membership.relation = relation
             membership.save(update_fields=["relation"])
     if before != after:
-        audit_record(actor=actor, tag=AuditTag.PERSON_UPDATE, subject_type="person", subject_id=person.pk,
-                     region_code=person.region_id, before=before, after=after, channel=channel)
+        audit_record(
+            actor=actor,
+            tag=AuditTag.PERSON_UPDATE,
+            subject_type="person",
+            subject_id=person.pk,
+            region_code=person.region_id,
+            before=before,
+            after=after,
+            channel=channel,
+        )
     return person
 
 
 @transaction.atomic
-def membership_end(*, actor: User, membership: Membership, on: dt.date, status: str, reason: str,
-                   channel: str = "web") -> Membership:
+def membership_end(
+    *, actor: User, membership: Membership, on: dt.date, status: str, reason: str, channel: str = "web"
+) -> Membership:
     """A member leaves (moves out, dies): the membership ends on ``on``; history stays."""
     require(actor, Permission.REGISTRY_EDIT)
     if status not in (PersonStatus.MOVED_OUT, PersonStatus.DECEASED):
@@ -194,16 +274,32 @@ def membership_end(*, actor: User, membership: Membership, on: dt.date, status: 
     if status == PersonStatus.DECEASED:
         person.deceased_on = on
     person.save(update_fields=["status", "deceased_on"])
-    audit_record(actor=actor, tag=AuditTag.MEMBERSHIP_END, subject_type="person", subject_id=person.pk,
-                 region_code=membership.household.region_id, after={"valid_to": str(on), "status": status},
-                 reason=reason, channel=channel)
+    audit_record(
+        actor=actor,
+        tag=AuditTag.MEMBERSHIP_END,
+        subject_type="person",
+        subject_id=person.pk,
+        region_code=membership.household.region_id,
+        after={"valid_to": str(on), "status": status},
+        reason=reason,
+        channel=channel,
+    )
     return membership
 
 
 @transaction.atomic
-def enrollment_start(*, actor: User, household: Household, category: str, valid_from: dt.date,
-                     person: Person | None = None, amount_month: Decimal | None = None,
-                     decision_number: str = "", note: str = "", channel: str = "web") -> CategoryEnrollment:
+def enrollment_start(
+    *,
+    actor: User,
+    household: Household,
+    category: str,
+    valid_from: dt.date,
+    person: Person | None = None,
+    amount_month: Decimal | None = None,
+    decision_number: str = "",
+    note: str = "",
+    channel: str = "web",
+) -> CategoryEnrollment:
     """Enter a household (or one member) in a category. Statuses exclude one another (特困 > 低保 > 边缘 > 刚性)."""
     require(actor, Permission.REGISTRY_EDIT)
     Household.objects.select_for_update().get(pk=household.pk)
@@ -211,33 +307,59 @@ def enrollment_start(*, actor: User, household: Household, category: str, valid_
     if category in STATUS_CATEGORIES:
         clash = current.filter(category__in=STATUS_CATEGORIES, person=person).exclude(category=category).first()
         if clash is not None:
-            raise DomainError("status_exclusive",
-                              f"该{'人员' if person else '家庭'}已是“{Category(clash.category).label}”，"
-                              f"请先办理退出再纳入“{Category(category).label}”。")
+            raise DomainError(
+                "status_exclusive",
+                f"该{'人员' if person else '家庭'}已是“{Category(clash.category).label}”，"
+                f"请先办理退出再纳入“{Category(category).label}”。",
+            )
     if current.filter(category=category, person=person).exists():
         raise DomainError("already_enrolled", f"已在“{Category(category).label}”中。")
     # History must stay unambiguous: a new period may not begin before an earlier one of the same
     # category (or, for statuses, of another status) of the same household or person ended.
     clashing = [category, *STATUS_CATEGORIES] if category in STATUS_CATEGORIES else [category]
-    earlier = (CategoryEnrollment.objects.filter(household=household, person=person, category__in=clashing,
-                                                 valid_to__gte=valid_from).order_by("-valid_to").first())
+    earlier = (
+        CategoryEnrollment.objects.filter(
+            household=household, person=person, category__in=clashing, valid_to__gte=valid_from
+        )
+        .order_by("-valid_to")
+        .first()
+    )
     if earlier is not None:
-        raise DomainError("enrollment_overlap",
-                          f"纳入日期{valid_from:%Y-%m-%d}早于此前“{Category(earlier.category).label}”认定的终止日期"
-                          f"{earlier.valid_to:%Y-%m-%d}，时间段不能重叠。")
+        raise DomainError(
+            "enrollment_overlap",
+            f"纳入日期{valid_from:%Y-%m-%d}早于此前“{Category(earlier.category).label}”认定的终止日期"
+            f"{earlier.valid_to:%Y-%m-%d}，时间段不能重叠。",
+        )
     enrollment = CategoryEnrollment.objects.create(
-        household=household, person=person, category=category, valid_from=valid_from,
-        amount_month=amount_month, decision_number=decision_number, note=note)
-    audit_record(actor=actor, tag=AuditTag.ENROLLMENT_START, subject_type="household", subject_id=household.pk,
-                 region_code=household.region_id,
-                 after={"category": category, "valid_from": str(valid_from), "person_id": person.pk if person else None,
-                        "amount_month": None if amount_month is None else str(amount_month)}, channel=channel)
+        household=household,
+        person=person,
+        category=category,
+        valid_from=valid_from,
+        amount_month=amount_month,
+        decision_number=decision_number,
+        note=note,
+    )
+    audit_record(
+        actor=actor,
+        tag=AuditTag.ENROLLMENT_START,
+        subject_type="household",
+        subject_id=household.pk,
+        region_code=household.region_id,
+        after={
+            "category": category,
+            "valid_from": str(valid_from),
+            "person_id": person.pk if person else None,
+            "amount_month": None if amount_month is None else str(amount_month),
+        },
+        channel=channel,
+    )
     return enrollment
 
 
 @transaction.atomic
-def enrollment_end(*, actor: User, enrollment: CategoryEnrollment, on: dt.date, reason: str,
-                   channel: str = "web") -> CategoryEnrollment:
+def enrollment_end(
+    *, actor: User, enrollment: CategoryEnrollment, on: dt.date, reason: str, channel: str = "web"
+) -> CategoryEnrollment:
     require(actor, Permission.REGISTRY_EDIT)
     enrollment = CategoryEnrollment.objects.select_for_update().get(pk=enrollment.pk)
     if enrollment.valid_to is not None:
@@ -246,19 +368,35 @@ def enrollment_end(*, actor: User, enrollment: CategoryEnrollment, on: dt.date, 
         raise DomainError("enrollment_before_start", "退出日期不能早于纳入日期。")
     enrollment.valid_to, enrollment.end_reason = on, reason
     enrollment.save(update_fields=["valid_to", "end_reason"])
-    audit_record(actor=actor, tag=AuditTag.ENROLLMENT_END, subject_type="household", subject_id=enrollment.household_id,
-                 region_code=enrollment.household.region_id,
-                 after={"category": enrollment.category, "valid_to": str(on)}, reason=reason, channel=channel)
+    audit_record(
+        actor=actor,
+        tag=AuditTag.ENROLLMENT_END,
+        subject_type="household",
+        subject_id=enrollment.household_id,
+        region_code=enrollment.household.region_id,
+        after={"category": enrollment.category, "valid_to": str(on)},
+        reason=reason,
+        channel=channel,
+    )
     return enrollment
 
 
 @transaction.atomic
-def id_number_reveal(*, actor: User, person: Person, reason: str, channel: str = "web",
-                     ip_address: str | None = None) -> str:
+def id_number_reveal(
+    *, actor: User, person: Person, reason: str, channel: str = "web", ip_address: str | None = None
+) -> str:
     """The full ID number, for a user with the right, recorded with the reason given."""
     require(actor, Permission.ID_NUMBER_REVEAL)
     if not reason.strip():
         raise DomainError("reveal_reason_required", "请填写查看完整身份证号的事由。")
-    audit_record(actor=actor, tag=AuditTag.ID_NUMBER_REVEAL, subject_type="person", subject_id=person.pk,
-                 region_code=person.region_id, reason=reason.strip(), channel=channel, ip_address=ip_address)
+    audit_record(
+        actor=actor,
+        tag=AuditTag.ID_NUMBER_REVEAL,
+        subject_type="person",
+        subject_id=person.pk,
+        region_code=person.region_id,
+        reason=reason.strip(),
+        channel=channel,
+        ip_address=ip_address,
+    )
     return person.id_number

@@ -31,12 +31,17 @@ def check_person_identity(*, id_number: str, birth_date: dt.date | None, sex: st
         return [FieldProblem("id_number", "身份证号", str(error))]
     problems = []
     if birth_date is not None and birth_date != facts.birth_date:
-        problems.append(FieldProblem(
-            "birth_date", "出生日期",
-            f"{birth_date:%Y-%m-%d}与身份证号中的出生日期{facts.birth_date:%Y-%m-%d}不一致"))
+        problems.append(
+            FieldProblem(
+                "birth_date",
+                "出生日期",
+                f"{birth_date:%Y-%m-%d}与身份证号中的出生日期{facts.birth_date:%Y-%m-%d}不一致",
+            )
+        )
     if sex and sex != facts.sex:
-        problems.append(FieldProblem(
-            "sex", "性别", f"“{Sex(sex).label}”与身份证号第17位所示性别“{Sex(facts.sex).label}”不一致"))
+        problems.append(
+            FieldProblem("sex", "性别", f"“{Sex(sex).label}”与身份证号第17位所示性别“{Sex(facts.sex).label}”不一致")
+        )
     return problems
 
 

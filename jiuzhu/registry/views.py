@@ -11,8 +11,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-
-from jiuzhu.core.counting import cached_count
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.permissions import Permission, require
+from jiuzhu.core.counting import cached_count
 from jiuzhu.core.errors import DomainError, PermissionRefused
 from jiuzhu.registry import selectors, services
 from jiuzhu.registry.forms import (
@@ -43,8 +42,15 @@ PAGE_SIZE = 20
 # A one-character surname matches tens of thousands of households in a county of a million people; counting
 # them all costs about a second on PostgreSQL, and nobody pages through them: name searches count this far.
 NAME_SEARCH_CAP = 1000
-HOUSEHOLD_EDIT_FIELDS = ("urban_rural", "address", "phone", "financial_assets", "house_count", "vehicle_count",
-                         "status")
+HOUSEHOLD_EDIT_FIELDS = (
+    "urban_rural",
+    "address",
+    "phone",
+    "financial_assets",
+    "house_count",
+    "vehicle_count",
+    "status",
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -78,14 +84,19 @@ def household_list_view(request: HttpRequest) -> HttpResponse:
     form.is_valid()
     filters = form.to_filter()
     households = selectors.household_list_for(user=user, filters=filters, on=today)
-    paginator = CappedPaginator(households, PAGE_SIZE,
-                                cap=NAME_SEARCH_CAP if selectors.looks_like_name(filters.query) else None)
+    paginator = CappedPaginator(
+        households, PAGE_SIZE, cap=NAME_SEARCH_CAP if selectors.looks_like_name(filters.query) else None
+    )
     page = paginator.get_page(request.GET.get("page"))
     rows = selectors.household_page_rows(households=list(page.object_list), on=today)
     kept = {k: v for k, v in (form.cleaned_data if form.is_bound else {}).items() if v}
     context = {
-        "form": form, "page": page, "rows": rows, "today": today,
-        "filtered": bool(kept), "pager_query": urlencode(kept),
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "today": today,
+        "filtered": bool(kept),
+        "pager_query": urlencode(kept),
         "page_numbers": _page_numbers(page.number, page.paginator.num_pages),
     }
     if _is_partial(request):
@@ -147,9 +158,14 @@ def household_create_view(request: HttpRequest) -> HttpResponse:
         village = selectors.village_get_for(user=user, code=form.cleaned_data["village"])
         try:
             household = services.household_create(
-                actor=user, region=village, head=head_form.person_data(),
-                urban_rural=form.cleaned_data["urban_rural"], address=form.cleaned_data["address"],
-                phone=form.cleaned_data["phone"], valid_from=form.cleaned_data["valid_from"])
+                actor=user,
+                region=village,
+                head=head_form.person_data(),
+                urban_rural=form.cleaned_data["urban_rural"],
+                address=form.cleaned_data["address"],
+                phone=form.cleaned_data["phone"],
+                valid_from=form.cleaned_data["valid_from"],
+            )
         except services.RegistryValidationError as error:
             add_problems(head_form, error.problems)
         except DomainError as error:
@@ -157,8 +173,7 @@ def household_create_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"已新增家庭，户编号 {household.household_number}。")
             return redirect("household_detail", household_id=household.pk)
-    return render(request, "registry/household_form.html",
-                  {"form": form, "head_form": head_form, "creating": True})
+    return render(request, "registry/household_form.html", {"form": form, "head_form": head_form, "creating": True})
 
 
 @require_http_methods(["GET", "POST"])
@@ -189,9 +204,13 @@ def member_add_view(request: HttpRequest, household_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             person = services.person_add_to_household(
-                actor=user, household=household, person_data=form.person_data(),
-                relation=form.cleaned_data["relation"], in_household=form.cleaned_data["in_household"],
-                valid_from=form.cleaned_data["valid_from"])
+                actor=user,
+                household=household,
+                person_data=form.person_data(),
+                relation=form.cleaned_data["relation"],
+                in_household=form.cleaned_data["in_household"],
+                valid_from=form.cleaned_data["valid_from"],
+            )
         except DomainError as error:
             _show_domain_error(form, error)
         else:
@@ -208,17 +227,24 @@ def person_edit_view(request: HttpRequest, person_id: int) -> HttpResponse:
     membership = selectors.person_latest_membership(person=person)
     is_current = membership is not None and membership.valid_to is None
     derived = ("id_number", "sex", "birth_date")  # the number never goes into the page; the others follow it
-    initial: dict[str, Any] = {field: getattr(person, field) for field in PersonForm.person_fields
-                               if field not in derived}
+    initial: dict[str, Any] = {
+        field: getattr(person, field) for field in PersonForm.person_fields if field not in derived
+    }
     if membership is not None:
         initial["relation"] = membership.relation
-    form = PersonEditForm(request.POST or None, initial=initial, has_household=is_current,
-                          current_id_number=person.id_number, current_sex=person.sex,
-                          current_birth_date=person.birth_date)
+    form = PersonEditForm(
+        request.POST or None,
+        initial=initial,
+        has_household=is_current,
+        current_id_number=person.id_number,
+        current_sex=person.sex,
+        current_birth_date=person.birth_date,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.person_update(actor=user, person=person, changes=form.person_data(),
-                                   relation=form.cleaned_data.get("relation"))
+            services.person_update(
+                actor=user, person=person, changes=form.person_data(), relation=form.cleaned_data.get("relation")
+            )
         except DomainError as error:
             _show_domain_error(form, error)
         else:
@@ -226,8 +252,11 @@ def person_edit_view(request: HttpRequest, person_id: int) -> HttpResponse:
             if membership is not None:
                 return redirect("household_detail", household_id=membership.household_id)
             return redirect("household_list")
-    return render(request, "registry/person_form.html",
-                  {"form": form, "person": person, "household": membership.household if membership else None})
+    return render(
+        request,
+        "registry/person_form.html",
+        {"form": form, "person": person, "household": membership.household if membership else None},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -238,17 +267,29 @@ def membership_end_view(request: HttpRequest, membership_id: int) -> HttpRespons
     form = MembershipEndForm(request.POST or None, joined_on=membership.valid_from)
     if request.method == "POST" and form.is_valid():
         try:
-            services.membership_end(actor=user, membership=membership, on=form.cleaned_data["on"],
-                                    status=form.cleaned_data["status"], reason=form.cleaned_data["reason"])
+            services.membership_end(
+                actor=user,
+                membership=membership,
+                on=form.cleaned_data["on"],
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
         except DomainError as error:
             _show_domain_error(form, error)
         else:
             messages.success(request, f"{membership.person.name}的家庭成员关系已终止，历史记录保留。")
             return redirect("household_detail", household_id=membership.household_id)
     open_enrollments = selectors.person_current_enrollments(person=membership.person, on=timezone.localdate())
-    return render(request, "registry/membership_end.html",
-                  {"form": form, "membership": membership, "household": membership.household,
-                   "open_enrollments": open_enrollments})
+    return render(
+        request,
+        "registry/membership_end.html",
+        {
+            "form": form,
+            "membership": membership,
+            "household": membership.household,
+            "open_enrollments": open_enrollments,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -263,18 +304,24 @@ def enrollment_start_view(request: HttpRequest, household_id: int) -> HttpRespon
         person = next(m.person for m in members if m.person_id == person_id) if person_id else None
         try:
             enrollment = services.enrollment_start(
-                actor=user, household=household, category=form.cleaned_data["category"],
-                valid_from=form.cleaned_data["valid_from"], person=person,
+                actor=user,
+                household=household,
+                category=form.cleaned_data["category"],
+                valid_from=form.cleaned_data["valid_from"],
+                person=person,
                 amount_month=form.cleaned_data["amount_month"],
-                decision_number=form.cleaned_data["decision_number"], note=form.cleaned_data["note"])
+                decision_number=form.cleaned_data["decision_number"],
+                note=form.cleaned_data["note"],
+            )
         except DomainError as error:
             _show_domain_error(form, error)
         else:
             messages.success(request, f"已纳入“{enrollment.get_category_display()}”。")
             return redirect("household_detail", household_id=household.pk)
     active = selectors.household_enrollments_active_on(household=household, on=timezone.localdate())
-    return render(request, "registry/enrollment_start.html", {"form": form, "household": household,
-                                                              "active_enrollments": active})
+    return render(
+        request, "registry/enrollment_start.html", {"form": form, "household": household, "active_enrollments": active}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -285,15 +332,19 @@ def enrollment_end_view(request: HttpRequest, enrollment_id: int) -> HttpRespons
     form = EnrollmentEndForm(request.POST or None, started_on=enrollment.valid_from)
     if request.method == "POST" and form.is_valid():
         try:
-            services.enrollment_end(actor=user, enrollment=enrollment, on=form.cleaned_data["on"],
-                                    reason=form.cleaned_data["reason"])
+            services.enrollment_end(
+                actor=user, enrollment=enrollment, on=form.cleaned_data["on"], reason=form.cleaned_data["reason"]
+            )
         except DomainError as error:
             _show_domain_error(form, error)
         else:
             messages.success(request, f"已办理退出“{enrollment.get_category_display()}”。")
             return redirect("household_detail", household_id=enrollment.household_id)
-    return render(request, "registry/enrollment_end.html",
-                  {"form": form, "enrollment": enrollment, "household": enrollment.household})
+    return render(
+        request,
+        "registry/enrollment_end.html",
+        {"form": form, "enrollment": enrollment, "household": enrollment.household},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -306,12 +357,15 @@ def person_reveal_view(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "GET" and "cancel" in request.GET and partial:
         return render(request, "registry/person_reveal.html#masked", {"person": person})
     form = RevealForm(request.POST or None, auto_id=f"id_reveal{person.pk}_%s")  # unique per row
-    context: dict[str, Any] = {"form": form, "person": person,
-                               "household": getattr(selectors.person_latest_membership(person=person),
-                                                    "household", None)}
+    context: dict[str, Any] = {
+        "form": form,
+        "person": person,
+        "household": getattr(selectors.person_latest_membership(person=person), "household", None),
+    }
     if request.method == "POST" and form.is_valid():
         context["revealed"] = services.id_number_reveal(
-            actor=user, person=person, reason=form.cleaned_data["reason"], ip_address=request.META.get("REMOTE_ADDR"))
+            actor=user, person=person, reason=form.cleaned_data["reason"], ip_address=request.META.get("REMOTE_ADDR")
+        )
         template = "registry/person_reveal.html#revealed" if partial else "registry/person_reveal.html"
     else:
         template = "registry/person_reveal.html#reveal_form" if partial else "registry/person_reveal.html"

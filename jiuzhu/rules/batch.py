@@ -19,31 +19,64 @@ from jiuzhu.rules.programmes import build_programmes
 MONEY = pa.decimal128(18, 2)
 # Incomes and expenses arrive wide, as annual totals per type (a month counts 12 times), so the
 # engines sum columns instead of joining a long table of rows; null means none of that type.
-HOUSEHOLDS_SCHEMA = pa.schema([
-    ("household_id", pa.int64()), ("region", pa.string()), ("area", pa.string()),
-    ("deposits", MONEY), ("houses", pa.int32()), ("vehicles_private", pa.int32()),
-    ("incomes_declared", pa.bool_()), ("expenses_declared", pa.bool_()), ("obligors_declared", pa.bool_()),
-    ("emergency_kind", pa.string()), ("emergency_loss", MONEY), ("emergency_expenses", MONEY),
-    *[(f"income_{t}", MONEY) for t in INCOME_TYPES],
-    *[(f"expense_{t}", MONEY) for t in EXPENSE_TYPES],
-])
-MEMBERS_SCHEMA = pa.schema([
-    ("household_id", pa.int64()), ("member_index", pa.int32()), ("birth_date", pa.date32()),
-    ("sex", pa.string()), ("relation", pa.string()), ("hukou", pa.string()), ("in_household", pa.bool_()),
-    ("labour_capacity", pa.string()), ("self_care", pa.string()), ("care_setting", pa.string()),
-    ("disability_grade", pa.int32()), ("disability_type", pa.string()), ("serious_illness", pa.bool_()),
-    ("student", pa.string()),
-    *[(f"income_{t}", MONEY) for t in INCOME_TYPES],
-])
-OBLIGORS_SCHEMA = pa.schema([
-    ("household_id", pa.int64()), ("obligor_index", pa.int32()), ("annual_income", MONEY),
-    ("household_size", pa.int32()), ("age", pa.int32()), ("status", pa.string()),
-    ("severe_disability", pa.bool_()), ("incapacitated", pa.bool_()),
-])
-RESULT_SCHEMA = pa.schema([
-    ("household_id", pa.int64()), ("programme", pa.string()), ("eligible", pa.bool_()),
-    ("amount_month", pa.decimal128(12, 2)), *[(c, pa.decimal128(12, 2)) for c in OUTPUT_COLUMNS],
-])
+HOUSEHOLDS_SCHEMA = pa.schema(
+    [
+        ("household_id", pa.int64()),
+        ("region", pa.string()),
+        ("area", pa.string()),
+        ("deposits", MONEY),
+        ("houses", pa.int32()),
+        ("vehicles_private", pa.int32()),
+        ("incomes_declared", pa.bool_()),
+        ("expenses_declared", pa.bool_()),
+        ("obligors_declared", pa.bool_()),
+        ("emergency_kind", pa.string()),
+        ("emergency_loss", MONEY),
+        ("emergency_expenses", MONEY),
+        *[(f"income_{t}", MONEY) for t in INCOME_TYPES],
+        *[(f"expense_{t}", MONEY) for t in EXPENSE_TYPES],
+    ]
+)
+MEMBERS_SCHEMA = pa.schema(
+    [
+        ("household_id", pa.int64()),
+        ("member_index", pa.int32()),
+        ("birth_date", pa.date32()),
+        ("sex", pa.string()),
+        ("relation", pa.string()),
+        ("hukou", pa.string()),
+        ("in_household", pa.bool_()),
+        ("labour_capacity", pa.string()),
+        ("self_care", pa.string()),
+        ("care_setting", pa.string()),
+        ("disability_grade", pa.int32()),
+        ("disability_type", pa.string()),
+        ("serious_illness", pa.bool_()),
+        ("student", pa.string()),
+        *[(f"income_{t}", MONEY) for t in INCOME_TYPES],
+    ]
+)
+OBLIGORS_SCHEMA = pa.schema(
+    [
+        ("household_id", pa.int64()),
+        ("obligor_index", pa.int32()),
+        ("annual_income", MONEY),
+        ("household_size", pa.int32()),
+        ("age", pa.int32()),
+        ("status", pa.string()),
+        ("severe_disability", pa.bool_()),
+        ("incapacitated", pa.bool_()),
+    ]
+)
+RESULT_SCHEMA = pa.schema(
+    [
+        ("household_id", pa.int64()),
+        ("programme", pa.string()),
+        ("eligible", pa.bool_()),
+        ("amount_month", pa.decimal128(12, 2)),
+        *[(c, pa.decimal128(12, 2)) for c in OUTPUT_COLUMNS],
+    ]
+)
 
 
 @dataclass
@@ -76,36 +109,67 @@ def tables_from_cases(cases: Sequence[tuple[int, Case]]) -> ArrowTables:
         head = next((m for m in h.members if m.relation == "head"), None)
         area = case.area if case.area is not None else (head.hukou if head else None)
         assets = h.assets
-        households.append({
-            "household_id": household_id, "region": case.region[:6], "area": area,
-            "deposits": assets.deposits if assets else None, "houses": assets.houses if assets else None,
-            "vehicles_private": (sum(1 for v in assets.vehicles if v.purpose == "private"
-                                     and v.type not in ("disability_vehicle", "electric_bike"))
-                                 if assets and assets.vehicles is not None else None),
-            "incomes_declared": h.incomes is not None or any(m.incomes is not None for m in h.members),
-            "expenses_declared": h.expenses is not None, "obligors_declared": h.obligors is not None,
-            "emergency_kind": h.emergency.kind if h.emergency else None,
-            "emergency_loss": h.emergency.loss if h.emergency else None,
-            "emergency_expenses": h.emergency.expenses if h.emergency else None,
-            **annual_by_type(h.incomes, INCOME_TYPES, "income_"),
-            **annual_by_type(h.expenses, EXPENSE_TYPES, "expense_"),
-        })
+        households.append(
+            {
+                "household_id": household_id,
+                "region": case.region[:6],
+                "area": area,
+                "deposits": assets.deposits if assets else None,
+                "houses": assets.houses if assets else None,
+                "vehicles_private": (
+                    sum(
+                        1
+                        for v in assets.vehicles
+                        if v.purpose == "private" and v.type not in ("disability_vehicle", "electric_bike")
+                    )
+                    if assets and assets.vehicles is not None
+                    else None
+                ),
+                "incomes_declared": h.incomes is not None or any(m.incomes is not None for m in h.members),
+                "expenses_declared": h.expenses is not None,
+                "obligors_declared": h.obligors is not None,
+                "emergency_kind": h.emergency.kind if h.emergency else None,
+                "emergency_loss": h.emergency.loss if h.emergency else None,
+                "emergency_expenses": h.emergency.expenses if h.emergency else None,
+                **annual_by_type(h.incomes, INCOME_TYPES, "income_"),
+                **annual_by_type(h.expenses, EXPENSE_TYPES, "expense_"),
+            }
+        )
         for index, m in enumerate(h.members):
-            members.append({
-                "household_id": household_id, "member_index": index, "birth_date": m.birth_date, "sex": m.sex,
-                "relation": m.relation, "hukou": m.hukou, "in_household": m.in_household,
-                "labour_capacity": m.labour_capacity, "self_care": m.self_care, "care_setting": m.care_setting,
-                "disability_grade": (None if not m.disability_known else m.disability.grade if m.disability else 0),
-                "disability_type": (None if not m.disability_known else m.disability.type if m.disability
-                                    else "none"),
-                "serious_illness": m.serious_illness,
-                "student": None if not m.student_known else (m.student or "none"),
-                **annual_by_type(m.incomes, INCOME_TYPES, "income_"),
-            })
+            members.append(
+                {
+                    "household_id": household_id,
+                    "member_index": index,
+                    "birth_date": m.birth_date,
+                    "sex": m.sex,
+                    "relation": m.relation,
+                    "hukou": m.hukou,
+                    "in_household": m.in_household,
+                    "labour_capacity": m.labour_capacity,
+                    "self_care": m.self_care,
+                    "care_setting": m.care_setting,
+                    "disability_grade": (None if not m.disability_known else m.disability.grade if m.disability else 0),
+                    "disability_type": (
+                        None if not m.disability_known else m.disability.type if m.disability else "none"
+                    ),
+                    "serious_illness": m.serious_illness,
+                    "student": None if not m.student_known else (m.student or "none"),
+                    **annual_by_type(m.incomes, INCOME_TYPES, "income_"),
+                }
+            )
         for index, o in enumerate(h.obligors or ()):
-            obligors.append({"household_id": household_id, "obligor_index": index, "annual_income": o.annual_income,
-                             "household_size": o.household_size, "age": o.age, "status": o.status,
-                             "severe_disability": o.severe_disability, "incapacitated": o.incapacitated})
+            obligors.append(
+                {
+                    "household_id": household_id,
+                    "obligor_index": index,
+                    "annual_income": o.annual_income,
+                    "household_size": o.household_size,
+                    "age": o.age,
+                    "status": o.status,
+                    "severe_disability": o.severe_disability,
+                    "incapacitated": o.incapacitated,
+                }
+            )
     return ArrowTables(
         households=pa.Table.from_pylist(households, HOUSEHOLDS_SCHEMA),
         members=pa.Table.from_pylist(members, MEMBERS_SCHEMA),
@@ -121,8 +185,9 @@ class Group:
     parameters: ParameterSet
 
 
-def parameter_groups(regions: Iterable[str], as_of: dt.date, library: Library,
-                     overlay: dict[str, tuple[Any, str]] | None = None) -> list[Group]:
+def parameter_groups(
+    regions: Iterable[str], as_of: dt.date, library: Library, overlay: dict[str, tuple[Any, str]] | None = None
+) -> list[Group]:
     """Group county codes by the parameter set they resolve to, so each group is one plan."""
     by_fingerprint: dict[str, tuple[list[str], ParameterSet]] = {}
     for region in sorted(set(regions)):
@@ -132,9 +197,16 @@ def parameter_groups(regions: Iterable[str], as_of: dt.date, library: Library,
     return [Group(tuple(codes), parameters) for codes, parameters in by_fingerprint.values()]
 
 
-def run_batch(backend: Any, tables: dict[str, Any], *, as_of: dt.date, programmes: Sequence[str] | None = None,
-              library: Library | None = None, overlay: dict[str, tuple[Any, str]] | None = None,
-              regions: Iterable[str] | None = None) -> Any:
+def run_batch(
+    backend: Any,
+    tables: dict[str, Any],
+    *,
+    as_of: dt.date,
+    programmes: Sequence[str] | None = None,
+    library: Library | None = None,
+    overlay: dict[str, tuple[Any, str]] | None = None,
+    regions: Iterable[str] | None = None,
+) -> Any:
     """The result expression (an Ibis table) for every household in ``tables`` (Ibis tables on ``backend``)."""
     library = library or default_library()
     households = tables["households"]
@@ -158,8 +230,9 @@ def decimal_or_none(value: Any) -> Decimal | None:
 
 def write_parquet(tables: ArrowTables, folder: Any) -> dict[str, str]:
     """Write the batch tables as Parquet files (how snapshots reach DuckDB and Spark alike)."""
-    import pyarrow.parquet as pq
     from pathlib import Path
+
+    import pyarrow.parquet as pq
 
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)

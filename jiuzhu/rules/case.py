@@ -17,19 +17,47 @@ from typing import Any
 from jiuzhu.rules.errors import CaseError
 from jiuzhu.rules.params import normalise_region
 
-PROGRAMMES = ("dibao", "tekun", "marginal", "rigid_expense", "temporary_assistance", "disability_subsidies",
-              "elderly_allowance", "child_allowance", "free_electricity")
+PROGRAMMES = (
+    "dibao",
+    "tekun",
+    "marginal",
+    "rigid_expense",
+    "temporary_assistance",
+    "disability_subsidies",
+    "elderly_allowance",
+    "child_allowance",
+    "free_electricity",
+)
 SEX = ("male", "female")
-RELATIONS = ("head", "spouse", "son", "daughter", "parent", "grandparent", "grandchild", "sibling", "son_in_law",
-             "daughter_in_law", "other")
+RELATIONS = (
+    "head",
+    "spouse",
+    "son",
+    "daughter",
+    "parent",
+    "grandparent",
+    "grandchild",
+    "sibling",
+    "son_in_law",
+    "daughter_in_law",
+    "other",
+)
 AREAS = ("urban", "rural")
 CAPACITY = ("full", "partial", "none")
 CARE_SETTINGS = ("institutional", "home_based")
 DISABILITY_TYPES = ("visual", "hearing", "speech", "physical", "intellectual", "mental", "multiple")
 STUDENT = ("primary", "junior_secondary", "senior_secondary", "vocational", "college", "postgraduate")
 COUNTED_INCOME = ("wage", "business", "property", "pension", "support_payment", "transfer_other")
-EXCLUDABLE_INCOME = ("special_care", "family_planning_award", "reward", "assistance_in_kind", "basic_pension",
-                     "disability_subsidy", "elderly_allowance", "only_child_fee")
+EXCLUDABLE_INCOME = (
+    "special_care",
+    "family_planning_award",
+    "reward",
+    "assistance_in_kind",
+    "basic_pension",
+    "disability_subsidy",
+    "elderly_allowance",
+    "only_child_fee",
+)
 INCOME_TYPES = COUNTED_INCOME + EXCLUDABLE_INCOME
 EXPENSE_TYPES = ("medical_out_of_pocket", "education", "disability_rehabilitation", "basic_living", "other")
 INCOME_PERIODS = ("month", "year")
@@ -38,15 +66,28 @@ EMERGENCY_KINDS = ("emergency", "expense")
 OBLIGOR_STATUS = ("tekun", "dibao", "low_income", "registered_poor", "none")
 
 LABELS = {
-    "wage": "工资性收入", "business": "家庭经营净收入", "property": "财产净收入", "pension": "养老金/退休金",
-    "support_payment": "赡养抚养扶养费", "transfer_other": "其他转移净收入",
-    "special_care": "优抚对象抚恤金、补助金", "family_planning_award": "计划生育奖励与扶助金",
-    "reward": "见义勇为等奖励性收入", "assistance_in_kind": "政府发放的各类救助款物",
-    "basic_pension": "城乡居民基本养老保险基础养老金", "disability_subsidy": "残疾人两项补贴",
-    "elderly_allowance": "高龄津贴", "only_child_fee": "独生子女费",
-    "medical_out_of_pocket": "医疗自付费用", "education": "教育支出", "disability_rehabilitation": "残疾康复支出",
-    "basic_living": "基本生活支出", "other": "其他刚性支出",
-    "month": "月", "year": "年", "once": "一次性",
+    "wage": "工资性收入",
+    "business": "家庭经营净收入",
+    "property": "财产净收入",
+    "pension": "养老金/退休金",
+    "support_payment": "赡养抚养扶养费",
+    "transfer_other": "其他转移净收入",
+    "special_care": "优抚对象抚恤金、补助金",
+    "family_planning_award": "计划生育奖励与扶助金",
+    "reward": "见义勇为等奖励性收入",
+    "assistance_in_kind": "政府发放的各类救助款物",
+    "basic_pension": "城乡居民基本养老保险基础养老金",
+    "disability_subsidy": "残疾人两项补贴",
+    "elderly_allowance": "高龄津贴",
+    "only_child_fee": "独生子女费",
+    "medical_out_of_pocket": "医疗自付费用",
+    "education": "教育支出",
+    "disability_rehabilitation": "残疾康复支出",
+    "basic_living": "基本生活支出",
+    "other": "其他刚性支出",
+    "month": "月",
+    "year": "年",
+    "once": "一次性",
 }
 
 
@@ -250,9 +291,13 @@ def _money_items(raw: object, key: str, types: Sequence[str], periods: Sequence[
         for required in ("type", "amount", "period"):
             if required not in mapping:
                 raise CaseError(f"{item_key}.{required}", "缺少必填字段")
-        items.append(Money(type=_enum(mapping["type"], f"{item_key}.type", types),
-                           amount=_money(mapping["amount"], f"{item_key}.amount"),
-                           period=_enum(mapping["period"], f"{item_key}.period", periods)))
+        items.append(
+            Money(
+                type=_enum(mapping["type"], f"{item_key}.type", types),
+                amount=_money(mapping["amount"], f"{item_key}.amount"),
+                period=_enum(mapping["period"], f"{item_key}.period", periods),
+            )
+        )
     return tuple(items)
 
 
@@ -265,8 +310,23 @@ def _birth_from_id(id_number: str | None) -> dt.date | None:
         return None
 
 
-MEMBER_KEYS = ("id", "name", "id_number", "birth_date", "sex", "relation", "hukou", "in_household",
-               "labour_capacity", "self_care", "care_setting", "disability", "serious_illness", "student", "incomes")
+MEMBER_KEYS = (
+    "id",
+    "name",
+    "id_number",
+    "birth_date",
+    "sex",
+    "relation",
+    "hukou",
+    "in_household",
+    "labour_capacity",
+    "self_care",
+    "care_setting",
+    "disability",
+    "serious_illness",
+    "student",
+    "incomes",
+)
 
 
 def _member(raw: object, key: str, index: int) -> Member:
@@ -284,8 +344,10 @@ def _member(raw: object, key: str, index: int) -> Member:
         _only(d, f"{key}.disability", ("type", "grade"))
         if "type" not in d or "grade" not in d:
             raise CaseError(f"{key}.disability", "应同时给出 type 和 grade")
-        disability = Disability(type=_enum(d["type"], f"{key}.disability.type", DISABILITY_TYPES),
-                                grade=_integer(d["grade"], f"{key}.disability.grade", 1, 4))
+        disability = Disability(
+            type=_enum(d["type"], f"{key}.disability.type", DISABILITY_TYPES),
+            grade=_integer(d["grade"], f"{key}.disability.grade", 1, 4),
+        )
     student = None
     if "student" in data and data["student"] is not None:
         student = _enum(data["student"], f"{key}.student", STUDENT)
@@ -300,17 +362,20 @@ def _member(raw: object, key: str, index: int) -> Member:
         hukou=_enum(data["hukou"], f"{key}.hukou", AREAS) if "hukou" in data else None,
         in_household=_bool(data["in_household"], f"{key}.in_household") if "in_household" in data else True,
         labour_capacity=_enum(data["labour_capacity"], f"{key}.labour_capacity", CAPACITY)
-        if "labour_capacity" in data else None,
+        if "labour_capacity" in data
+        else None,
         self_care=_enum(data["self_care"], f"{key}.self_care", CAPACITY) if "self_care" in data else None,
         care_setting=_enum(data["care_setting"], f"{key}.care_setting", CARE_SETTINGS)
-        if "care_setting" in data else "home_based",
+        if "care_setting" in data
+        else "home_based",
         disability_known="disability" in data,
         disability=disability,
         serious_illness=_bool(data["serious_illness"], f"{key}.serious_illness") if "serious_illness" in data else None,
         student_known="student" in data,
         student=student,
         incomes=_money_items(data["incomes"], f"{key}.incomes", INCOME_TYPES, INCOME_PERIODS)
-        if "incomes" in data else None,
+        if "incomes" in data
+        else None,
     )
 
 
@@ -324,11 +389,17 @@ def _assets(raw: object, key: str) -> Assets:
             item_key = f"{key}.vehicles[{index}]"
             v = _require_map(item, item_key)
             _only(v, item_key, ("type", "value", "purpose"))
-            vehicles_list.append(Vehicle(
-                type=_enum(v.get("type", "car"), f"{item_key}.type", ("car", "motorcycle", "disability_vehicle",
-                                                                      "electric_bike", "farm_vehicle", "other")),
-                value=_money(v["value"], f"{item_key}.value") if "value" in v else None,
-                purpose=_enum(v.get("purpose", "private"), f"{item_key}.purpose", ("private", "livelihood"))))
+            vehicles_list.append(
+                Vehicle(
+                    type=_enum(
+                        v.get("type", "car"),
+                        f"{item_key}.type",
+                        ("car", "motorcycle", "disability_vehicle", "electric_bike", "farm_vehicle", "other"),
+                    ),
+                    value=_money(v["value"], f"{item_key}.value") if "value" in v else None,
+                    purpose=_enum(v.get("purpose", "private"), f"{item_key}.purpose", ("private", "livelihood")),
+                )
+            )
         vehicles = tuple(vehicles_list)
     return Assets(
         deposits=_money(data["deposits"], f"{key}.deposits") if "deposits" in data else None,
@@ -342,22 +413,40 @@ def _obligors(raw: object, key: str) -> tuple[Obligor, ...]:
     for index, item in enumerate(_list(raw, key)):
         item_key = f"{key}[{index}]"
         data = _require_map(item, item_key)
-        _only(data, item_key, ("name", "relation", "annual_income", "household_size", "age", "status",
-                               "severe_disability", "incapacitated"))
-        obligors.append(Obligor(
-            name=_string(data.get("name", ""), f"{item_key}.name"),
-            relation=_enum(data["relation"], f"{item_key}.relation", RELATIONS) if "relation" in data else "other",
-            annual_income=_money(data["annual_income"], f"{item_key}.annual_income")
-            if "annual_income" in data else None,
-            household_size=_integer(data["household_size"], f"{item_key}.household_size", 1, 50)
-            if "household_size" in data else None,
-            age=_integer(data["age"], f"{item_key}.age", 0, 130) if "age" in data else None,
-            status=_enum(data["status"], f"{item_key}.status", OBLIGOR_STATUS) if "status" in data else None,
-            severe_disability=_bool(data["severe_disability"], f"{item_key}.severe_disability")
-            if "severe_disability" in data else None,
-            incapacitated=_bool(data["incapacitated"], f"{item_key}.incapacitated")
-            if "incapacitated" in data else None,
-        ))
+        _only(
+            data,
+            item_key,
+            (
+                "name",
+                "relation",
+                "annual_income",
+                "household_size",
+                "age",
+                "status",
+                "severe_disability",
+                "incapacitated",
+            ),
+        )
+        obligors.append(
+            Obligor(
+                name=_string(data.get("name", ""), f"{item_key}.name"),
+                relation=_enum(data["relation"], f"{item_key}.relation", RELATIONS) if "relation" in data else "other",
+                annual_income=_money(data["annual_income"], f"{item_key}.annual_income")
+                if "annual_income" in data
+                else None,
+                household_size=_integer(data["household_size"], f"{item_key}.household_size", 1, 50)
+                if "household_size" in data
+                else None,
+                age=_integer(data["age"], f"{item_key}.age", 0, 130) if "age" in data else None,
+                status=_enum(data["status"], f"{item_key}.status", OBLIGOR_STATUS) if "status" in data else None,
+                severe_disability=_bool(data["severe_disability"], f"{item_key}.severe_disability")
+                if "severe_disability" in data
+                else None,
+                incapacitated=_bool(data["incapacitated"], f"{item_key}.incapacitated")
+                if "incapacitated" in data
+                else None,
+            )
+        )
     return tuple(obligors)
 
 
@@ -366,10 +455,12 @@ def _emergency(raw: object, key: str) -> Emergency:
     _only(data, key, ("kind", "loss", "expenses", "date"))
     if "kind" not in data:
         raise CaseError(f"{key}.kind", "缺少必填字段（emergency 急难型 或 expense 支出型）")
-    return Emergency(kind=_enum(data["kind"], f"{key}.kind", EMERGENCY_KINDS),
-                     loss=_money(data["loss"], f"{key}.loss") if "loss" in data else None,
-                     expenses=_money(data["expenses"], f"{key}.expenses") if "expenses" in data else None,
-                     date=_date(data["date"], f"{key}.date") if "date" in data else None)
+    return Emergency(
+        kind=_enum(data["kind"], f"{key}.kind", EMERGENCY_KINDS),
+        loss=_money(data["loss"], f"{key}.loss") if "loss" in data else None,
+        expenses=_money(data["expenses"], f"{key}.expenses") if "expenses" in data else None,
+        date=_date(data["date"], f"{key}.date") if "date" in data else None,
+    )
 
 
 def _household(raw: object) -> Household:
@@ -388,9 +479,11 @@ def _household(raw: object) -> Household:
     return Household(
         members=members,
         incomes=_money_items(data["incomes"], "household.incomes", INCOME_TYPES, INCOME_PERIODS)
-        if "incomes" in data else None,
+        if "incomes" in data
+        else None,
         expenses=_money_items(data["expenses"], "household.expenses", EXPENSE_TYPES, EXPENSE_PERIODS)
-        if "expenses" in data else None,
+        if "expenses" in data
+        else None,
         assets=_assets(data["assets"], "household.assets") if "assets" in data else None,
         obligors=_obligors(data["obligors"], "household.obligors") if "obligors" in data else None,
         emergency=_emergency(data["emergency"], "household.emergency") if "emergency" in data else None,
@@ -416,8 +509,7 @@ def _overlay_value(raw: object, key: str) -> Decimal | str | tuple[str, ...] | b
     return number
 
 
-def case_from_dict(raw: object, *, as_of: dt.date | None = None,
-                   programmes: Sequence[str] | None = None) -> Case:
+def case_from_dict(raw: object, *, as_of: dt.date | None = None, programmes: Sequence[str] | None = None) -> Case:
     """Validate a parsed case; ``as_of`` and ``programmes`` override the file's (``--as-of``, ``--programme``)."""
     data = _require_map(raw, "")
     _only(data, "", ("region", "as_of", "area", "programmes", "parameters", "household"))
@@ -438,8 +530,9 @@ def case_from_dict(raw: object, *, as_of: dt.date | None = None,
     if programmes:
         chosen = tuple(_enum(p, "--programme", PROGRAMMES) for p in programmes)
     elif "programmes" in data:
-        chosen = tuple(_enum(p, f"programmes[{i}]", PROGRAMMES)
-                       for i, p in enumerate(_list(data["programmes"], "programmes")))
+        chosen = tuple(
+            _enum(p, f"programmes[{i}]", PROGRAMMES) for i, p in enumerate(_list(data["programmes"], "programmes"))
+        )
     overlay: dict[str, tuple[Decimal | str | tuple[str, ...] | bool, str]] = {}
     if "parameters" in data:
         for name, spec in _require_map(data["parameters"], "parameters").items():
@@ -451,9 +544,14 @@ def case_from_dict(raw: object, *, as_of: dt.date | None = None,
             overlay[name] = (_overlay_value(entry["value"], f"{key}.value"), _string(entry["unit"], f"{key}.unit"))
     if "household" not in data:
         raise CaseError("household", "缺少必填字段")
-    return Case(region=region, as_of=as_of,
-                area=_enum(data["area"], "area", AREAS) if "area" in data else None,
-                programmes=chosen, parameters=overlay, household=_household(data["household"]))
+    return Case(
+        region=region,
+        as_of=as_of,
+        area=_enum(data["area"], "area", AREAS) if "area" in data else None,
+        programmes=chosen,
+        parameters=overlay,
+        household=_household(data["household"]),
+    )
 
 
 def case_from_json(text: str, **overrides: Any) -> Case:

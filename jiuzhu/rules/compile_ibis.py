@@ -58,8 +58,7 @@ class Compiler:
         self.tables = tables
         self.h = tables.households
         # Household inputs are needed by member-level rules (area, …): join them once.
-        self.m = tables.members.join(
-            tables.households.select(KEY, "area", "incomes_declared"), KEY)
+        self.m = tables.members.join(tables.households.select(KEY, "area", "incomes_declared"), KEY)
         self.o = tables.obligors.join(tables.households.select(KEY, "area"), KEY)
         self.node_columns: dict[int, str] = {}
         self.steps_done: set[str] = set()
@@ -109,20 +108,25 @@ class Compiler:
         if node.kind == "sum":
             metrics = {"total": item.cast(STEP_DECIMAL).sum(), "nulls": item.isnull().cast("int64").sum()}
         else:
-            metrics = {"hit": (item if node.kind == "any" else ~item).fill_null(False).any(),
-                       "nulls": item.isnull().cast("int64").sum()}
+            metrics = {
+                "hit": (item if node.kind == "any" else ~item).fill_null(False).any(),
+                "nulls": item.isnull().cast("int64").sum(),
+            }
         grouped = table.group_by(KEY).aggregate(**metrics)
         name = self._name("agg")
         joined = self.h.left_join(grouped, self.h[KEY] == grouped[KEY])
         if node.kind == "sum":
-            value = ibis.cases((joined.nulls > 0, ibis.null(STEP_DECIMAL)),
-                               else_=joined.total.fill_null(Decimal(0)).cast(STEP_DECIMAL))
+            value = ibis.cases(
+                (joined.nulls > 0, ibis.null(STEP_DECIMAL)), else_=joined.total.fill_null(Decimal(0)).cast(STEP_DECIMAL)
+            )
         elif node.kind == "any":
-            value = ibis.cases((joined.hit.fill_null(False), True), (joined.nulls > 0, ibis.null("boolean")),
-                               else_=False)
+            value = ibis.cases(
+                (joined.hit.fill_null(False), True), (joined.nulls > 0, ibis.null("boolean")), else_=False
+            )
         else:
-            value = ibis.cases((joined.hit.fill_null(False), False), (joined.nulls > 0, ibis.null("boolean")),
-                               else_=True)
+            value = ibis.cases(
+                (joined.hit.fill_null(False), False), (joined.nulls > 0, ibis.null("boolean")), else_=True
+            )
         if source_level == e.OBLIGOR:
             value = ibis.cases((joined.obligors_declared, value), else_=ibis.null(value.type()))
         self.h = joined.select(*[joined[c] for c in self.h.columns], **{name: value})
@@ -151,8 +155,10 @@ class Compiler:
             per_member = ibis.cases((members.in_household, total(members)), else_=zero)
             grouped = members.group_by(KEY).aggregate(members_total=per_member.sum())
             joined = self.h.left_join(grouped, self.h[KEY] == grouped[KEY])
-            value = ibis.cases((joined[flag], (joined.members_total.fill_null(zero) + total(joined))
-                                .cast(STEP_DECIMAL)), else_=ibis.null(STEP_DECIMAL))
+            value = ibis.cases(
+                (joined[flag], (joined.members_total.fill_null(zero) + total(joined)).cast(STEP_DECIMAL)),
+                else_=ibis.null(STEP_DECIMAL),
+            )
             self.h = joined.select(*[joined[c] for c in self.h.columns], **{name: value})
         else:
             value = ibis.cases((self.h[flag], total(self.h)), else_=ibis.null(STEP_DECIMAL))
@@ -205,8 +211,9 @@ class Compiler:
             then = self.value(node.then, level, table)
             other = self.value(node.other, level, table)
             result_type = then.type() if not then.type().is_null() else other.type()
-            return ibis.cases((cond.isnull(), ibis.null(result_type)), (cond, then.cast(result_type)),
-                              else_=other.cast(result_type))
+            return ibis.cases(
+                (cond.isnull(), ibis.null(result_type)), (cond, then.cast(result_type)), else_=other.cast(result_type)
+            )
         if isinstance(node, e.Extreme):
             a, b = self.value(node.a, level, table), self.value(node.b, level, table)
             best = ibis.greatest(a, b) if node.op == "max" else ibis.least(a, b)
@@ -230,8 +237,9 @@ class Compiler:
             top = (num * ibis.literal(scale, type=STEP_DECIMAL)).ceil().cast("int64")
             units = (top + den - 1) // den
         amount = units.cast(STEP_DECIMAL) * ibis.literal(rounding.unit, type=STEP_DECIMAL)
-        return ibis.cases((den.isnull() | num.isnull() | (den < 1), ibis.null(STEP_DECIMAL)),
-                          else_=amount.cast(STEP_DECIMAL))
+        return ibis.cases(
+            (den.isnull() | num.isnull() | (den < 1), ibis.null(STEP_DECIMAL)), else_=amount.cast(STEP_DECIMAL)
+        )
 
     # ------------------------------------------------------------------ steps and results
 
@@ -263,14 +271,20 @@ class Compiler:
         }
         for key in OUTPUT_COLUMNS:
             output = programme.outputs.get(key)
-            columns[key] = (h[output.name].cast(OUT_DECIMAL) if output is not None
-                            else ibis.null(OUT_DECIMAL))
+            columns[key] = h[output.name].cast(OUT_DECIMAL) if output is not None else ibis.null(OUT_DECIMAL)
         return h.select(**columns)
 
 
 # Programme-specific amounts carried in the long result table (null where a programme has none).
-OUTPUT_COLUMNS = ("standard_month", "per_capita_income_month", "gap_month", "supplement_month",
-                  "basic_standard_month", "care_standard_month", "line_month")
+OUTPUT_COLUMNS = (
+    "standard_month",
+    "per_capita_income_month",
+    "gap_month",
+    "supplement_month",
+    "basic_standard_month",
+    "care_standard_month",
+    "line_month",
+)
 
 
 def compile_results(programmes: list[Programme], tables: BatchTables, as_of: dt.date) -> ir.Table:

@@ -43,9 +43,15 @@ class Context:
             "area": self.area,
             "deposits": household.assets.deposits if household.assets else None,
             "houses": household.assets.houses if household.assets else None,
-            "vehicles_private": (sum(1 for v in household.assets.vehicles if v.purpose == "private"
-                                     and v.type not in ("disability_vehicle", "electric_bike"))
-                                 if household.assets and household.assets.vehicles is not None else None),
+            "vehicles_private": (
+                sum(
+                    1
+                    for v in household.assets.vehicles
+                    if v.purpose == "private" and v.type not in ("disability_vehicle", "electric_bike")
+                )
+                if household.assets and household.assets.vehicles is not None
+                else None
+            ),
             "emergency_kind": household.emergency.kind if household.emergency else None,
             "emergency_loss": household.emergency.loss if household.emergency else None,
             "emergency_expenses": household.emergency.expenses if household.emergency else None,
@@ -64,10 +70,16 @@ class Context:
             "labour_capacity": member.labour_capacity,
             "self_care": member.self_care,
             "care_setting": member.care_setting,
-            "disability_grade": (None if not member.disability_known
-                                 else Decimal(member.disability.grade) if member.disability else Decimal(0)),
-            "disability_type": (None if not member.disability_known
-                                else member.disability.type if member.disability else "none"),
+            "disability_grade": (
+                None
+                if not member.disability_known
+                else Decimal(member.disability.grade)
+                if member.disability
+                else Decimal(0)
+            ),
+            "disability_type": (
+                None if not member.disability_known else member.disability.type if member.disability else "none"
+            ),
             "serious_illness": member.serious_illness,
             "student": None if not member.student_known else (member.student or "none"),
         }
@@ -177,8 +189,10 @@ def _programme_result(ctx: Context, programme: Programme) -> dict[str, Any]:
     eligible, missing = ctx.household_values[programme.eligible.name]
     amount, _ = ctx.household_values[programme.amount_month.name]
     values = {key: ctx.household_values[step.name][0] for key, step in programme.outputs.items()}
-    formatted = {key: _format(value, step.kind) for (key, step), value in zip(programme.outputs.items(),
-                                                                             values.values(), strict=True)}
+    formatted = {
+        key: _format(value, step.kind)
+        for (key, step), value in zip(programme.outputs.items(), values.values(), strict=True)
+    }
     result: dict[str, Any] = {
         "eligible": eligible,
         "missing": sorted(missing) if eligible is None else [],
@@ -201,7 +215,7 @@ def _programme_result(ctx: Context, programme: Programme) -> dict[str, Any]:
         flags = ctx.member_values[programme.members_step.name]
         result[programme.members_key] = [m.id for m, (flag, _) in zip(ctx.members, flags, strict=True) if flag]
     if programme.extra is not None:
-        result.update(programme.extra(ctx))
+        result.update(programme.extra(ctx))  # noqa: S610 - a rules callback, not Django's QuerySet.extra
     return result
 
 
@@ -213,9 +227,17 @@ def evaluate_case(case: Case, *, library: Library | None = None, trace: bool = T
     programmes = build_programmes(parameters, case.programmes)
     trace_rows: list[dict[str, Any]] = []
     if trace:
-        trace_rows.append({"step": "case.area", "label": "城乡类别", "value": ctx.area, "formula":
-                           "案件 area 字段" if ctx.area_origin == "area" else
-                           ("取自户主户籍" if ctx.area else "未给出 area，且户主户籍未知"), "parameters": []})
+        trace_rows.append(
+            {
+                "step": "case.area",
+                "label": "城乡类别",
+                "value": ctx.area,
+                "formula": "案件 area 字段"
+                if ctx.area_origin == "area"
+                else ("取自户主户籍" if ctx.area else "未给出 area，且户主户籍未知"),
+                "parameters": [],
+            }
+        )
     results = {}
     for programme in programmes:
         for step in programme.steps:
@@ -240,9 +262,11 @@ def evaluate_case(case: Case, *, library: Library | None = None, trace: bool = T
 
 def render_explanation(output: dict[str, Any]) -> str:
     """Chinese text of a result and its trace, for ``--explain`` and printed notices."""
-    lines = [f"区划 {output['region']}，计算日期 {output['as_of']}，城乡类别 "
-             f"{ {'urban': '城市', 'rural': '农村'}.get(output.get('area') or '', '未知') }",
-             f"参数指纹 {output['parameters_fingerprint']}"]
+    lines = [
+        f"区划 {output['region']}，计算日期 {output['as_of']}，城乡类别 "
+        f"{ {'urban': '城市', 'rural': '农村'}.get(output.get('area') or '', '未知') }",
+        f"参数指纹 {output['parameters_fingerprint']}",
+    ]
     for note in output.get("notes", []):
         lines.append(f"注意：{note}")
     for programme, result in output["results"].items():
@@ -262,8 +286,10 @@ def render_explanation(output: dict[str, Any]) -> str:
             flag = "（本案覆盖）" if p["overlaid"] else ""
             flag += "（示例值，待核实）" if p.get("example") else ""
             flag += "（征求意见稿）" if p.get("draft") else ""
-            lines.append(f"      参数 {p['label']} {p['value']}{p['unit']}，{p['region_name']}（{p['region']}），"
-                         f"{p['effective'] or ''}起，依据：{p['source']}{flag}")
+            lines.append(
+                f"      参数 {p['label']} {p['value']}{p['unit']}，{p['region_name']}（{p['region']}），"
+                f"{p['effective'] or ''}起，依据：{p['source']}{flag}"
+            )
         if row.get("missing"):
             lines.append(f"      缺少：{'、'.join(row['missing'])}")
     return "\n".join(lines)

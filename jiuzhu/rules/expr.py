@@ -148,8 +148,11 @@ class Param(Node):
         if self.parameter is not None:
             ctx.used_parameters[self.name] = self.parameter
         if self.value is None:
-            return None, frozenset({f"参数“{self.label}”（{self.name}，本地区参数包未设置）"}), (
-                f"{self.label} 未设置" if ctx.trace else "")
+            return (
+                None,
+                frozenset({f"参数“{self.label}”（{self.name}，本地区参数包未设置）"}),
+                (f"{self.label} 未设置" if ctx.trace else ""),
+            )
         if not ctx.trace:
             return self.value, EMPTY, ""
         text = f"{self.label} {show(self.value)}{self.unit_text}"
@@ -520,8 +523,11 @@ class MoneySum(Node):
             annual = item.amount * 12 if item.period == "month" else item.amount
             total += annual
             if ctx.trace:
-                parts.append(f"{item.label}{show(item.amount)}元/月×12" if item.period == "month"
-                             else f"{item.label}{show(item.amount)}元")
+                parts.append(
+                    f"{item.label}{show(item.amount)}元/月×12"
+                    if item.period == "month"
+                    else f"{item.label}{show(item.amount)}元"
+                )
         if not ctx.trace:
             return total, EMPTY, ""
         return total, EMPTY, f"{self.label} {show(total)}" + (f"（{' + '.join(parts)}）" if parts else "")

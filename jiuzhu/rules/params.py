@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +125,10 @@ def format_value(value: Value) -> str | list[str] | bool:
 
 
 def _fail(path: Path, key: str, problem: str) -> PackError:
-    return PackError(f"{path.relative_to(PACKS_DIR.parent) if path.is_relative_to(PACKS_DIR.parent) else path}"
-                     f"：{'“' + key + '”' if key else ''}{problem}")
+    return PackError(
+        f"{path.relative_to(PACKS_DIR.parent) if path.is_relative_to(PACKS_DIR.parent) else path}"
+        f"：{'“' + key + '”' if key else ''}{problem}"
+    )
 
 
 def _read_yaml(path: Path) -> Any:
@@ -166,14 +169,19 @@ def load_catalog(path: Path = CATALOG_FILE) -> dict[str, CatalogEntry]:
                 raise _fail(path, f"{name}.units", f"未知的单位“{unit_symbol}”")
         if spec.get("kind") not in {"amount", "number", "integer", "rule", "set", "flag"}:
             raise _fail(path, f"{name}.kind", f"未知的类型“{spec.get('kind')}”")
-        catalog[name] = CatalogEntry(name=name, label=str(spec["label"]), kind=spec["kind"],
-                                     units=tuple(spec.get("units", [])), choices=tuple(spec.get("choices", [])))
+        catalog[name] = CatalogEntry(
+            name=name,
+            label=str(spec["label"]),
+            kind=spec["kind"],
+            units=tuple(spec.get("units", [])),
+            choices=tuple(spec.get("choices", [])),
+        )
     return catalog
 
 
 def _value(path: Path, key: str, entry: CatalogEntry, raw: object) -> Value:
     if entry.kind in {"amount", "number", "integer"}:
-        if isinstance(raw, bool) or isinstance(raw, float) or not isinstance(raw, (int, str)):
+        if isinstance(raw, (bool, float)) or not isinstance(raw, (int, str)):
             raise _fail(path, key, "数值应写成带引号的字符串或整数（YAML 浮点数会失去精度）")
         try:
             number = Decimal(str(raw))
@@ -225,11 +233,19 @@ def _dated_values(path: Path, name: str, entry: CatalogEntry, spec: object) -> t
             raise _fail(path, f"{key}.end", "终止日期早于生效日期")
         if not str(item["source"]).strip():
             raise _fail(path, f"{key}.source", "来源（文号或文件名）不能为空")
-        values.append(DatedValue(value=_value(path, f"{key}.value", entry, item["value"]), unit=str(item["unit"]),
-                                 effective=effective, end=end, source=str(item["source"]).strip(),
-                                 article=str(item.get("article", "")), note=str(item.get("note", ""))))
+        values.append(
+            DatedValue(
+                value=_value(path, f"{key}.value", entry, item["value"]),
+                unit=str(item["unit"]),
+                effective=effective,
+                end=end,
+                source=str(item["source"]).strip(),
+                article=str(item.get("article", "")),
+                note=str(item.get("note", "")),
+            )
+        )
     values.sort(key=lambda v: v.effective)
-    for earlier, later in zip(values, values[1:], strict=False):
+    for earlier, later in pairwise(values):
         if earlier.effective == later.effective or (earlier.end is not None and earlier.end >= later.effective):
             raise _fail(path, name, f"有效期重叠：{earlier.effective} 起与 {later.effective} 起的两个值")
     return tuple(values)
@@ -269,8 +285,16 @@ def load_pack(folder: Path, catalog: Mapping[str, CatalogEntry]) -> Pack:
                 raise _fail(path, str(name), "在本包中重复定义")
             parameters[name] = _dated_values(path, name, catalog[name], spec)
     documents = tuple(dict(d) for d in meta.get("documents", []) or [])
-    return Pack(region=region, name=str(meta.get("name", region)), level=str(meta.get("level", "")),
-                status=status, effective=effective, documents=documents, parameters=parameters, folder=folder)
+    return Pack(
+        region=region,
+        name=str(meta.get("name", region)),
+        level=str(meta.get("level", "")),
+        status=status,
+        effective=effective,
+        documents=documents,
+        parameters=parameters,
+        folder=folder,
+    )
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: resolution is cached per library
@@ -294,14 +318,15 @@ class Library:
         """Layer values entered by administrators (per region and name) over the YAML values."""
         merged: dict[str, dict[str, tuple[DatedValue, ...]]] = {}
         for region, by_name in records.items():
-            merged[region] = {name: tuple(sorted(values, key=lambda v: v.effective)) for name, values in by_name.items()}
+            merged[region] = {
+                name: tuple(sorted(values, key=lambda v: v.effective)) for name, values in by_name.items()
+            }
         return replace(self, extra=merged)
 
 
 def load_library(packs_dir: Path = PACKS_DIR, extra_dirs: Iterable[Path] = ()) -> Library:
     """Load the catalog and every pack under ``packs_dir`` (and extra pack folders, e.g. a benchmark's)."""
-    catalog = load_catalog(packs_dir / "parameters.yaml" if (packs_dir / "parameters.yaml").exists()
-                           else CATALOG_FILE)
+    catalog = load_catalog(packs_dir / "parameters.yaml" if (packs_dir / "parameters.yaml").exists() else CATALOG_FILE)
     packs: dict[str, Pack] = {}
     folders = [p for p in sorted(packs_dir.iterdir()) if p.is_dir() and (p / "pack.yaml").exists()]
     for extra in extra_dirs:
@@ -359,8 +384,14 @@ class ParameterSet:
     def fingerprint(self) -> str:
         """sha256 over every value, unit, region and date: same fingerprint, same parameters."""
         payload = [
-            [p.name, format_value(p.value), p.unit, p.region, p.effective.isoformat() if p.effective else None,
-             p.overlaid]
+            [
+                p.name,
+                format_value(p.value),
+                p.unit,
+                p.region,
+                p.effective.isoformat() if p.effective else None,
+                p.overlaid,
+            ]
             for p in sorted(self.values.values(), key=lambda p: p.name)
         ]
         digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
@@ -371,8 +402,9 @@ class ParameterSet:
         return parameter is not None and parameter.overlaid
 
 
-def resolve(library: Library, region: str, as_of: dt.date,
-            overlay: Mapping[str, tuple[Value, str]] | None = None) -> ParameterSet:
+def resolve(
+    library: Library, region: str, as_of: dt.date, overlay: Mapping[str, tuple[Value, str]] | None = None
+) -> ParameterSet:
     """Parameters for ``region`` (6 or 12 digits) on ``as_of``; ``overlay`` maps name → (value, unit)."""
     county = normalise_region(region)
     base = _resolve_cached(library, county, as_of)
@@ -386,8 +418,17 @@ def resolve(library: Library, region: str, as_of: dt.date,
         if not any(units.convertible(unit_symbol, allowed) for allowed in entry.units):
             raise ParameterError(f"参数“{name}”的单位“{unit_symbol}”无法换算（可用：{'、'.join(entry.units)}）")
         values[name] = ResolvedParameter(
-            name=name, label=entry.label, value=value, unit=unit_symbol, region=county, region_name="本案覆盖",
-            effective=None, end=None, source="案件参数覆盖（parameters）", overlaid=True)
+            name=name,
+            label=entry.label,
+            value=value,
+            unit=unit_symbol,
+            region=county,
+            region_name="本案覆盖",
+            effective=None,
+            end=None,
+            source="案件参数覆盖（parameters）",
+            overlaid=True,
+        )
     return ParameterSet(region=county, as_of=as_of, values=values, catalog=library.catalog)
 
 
@@ -405,10 +446,18 @@ def _resolve_cached(library: Library, county: str, as_of: dt.date) -> ParameterS
                     continue
                 entry = library.catalog[name]
                 values[name] = ResolvedParameter(
-                    name=name, label=entry.label, value=value.value, unit=value.unit, region=pack.region,
-                    region_name=pack.name, effective=value.effective, end=value.end,
+                    name=name,
+                    label=entry.label,
+                    value=value.value,
+                    unit=value.unit,
+                    region=pack.region,
+                    region_name=pack.name,
+                    effective=value.effective,
+                    end=value.end,
                     source=value.source + (f" {value.article}" if value.article else ""),
-                    example=value.is_example, draft=pack.is_draft)
+                    example=value.is_example,
+                    draft=pack.is_draft,
+                )
     return ParameterSet(region=county, as_of=as_of, values=values, catalog=library.catalog)
 
 

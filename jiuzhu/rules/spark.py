@@ -23,7 +23,9 @@ def spark_session(*, cores: int = 2, app_name: str = "jiuzhu") -> Any:
     except ImportError:
         raise RulesError("未安装 Spark 组件：请运行 pip install 'jiuzhu[spark]'（需要 Java 17）") from None
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        raise RulesError("未找到 Java 17：请安装 openjdk-17-jre-headless（Debian：apt-get install openjdk-17-jre-headless）")
+        raise RulesError(
+            "未找到 Java 17：请安装 openjdk-17-jre-headless（Debian：apt-get install openjdk-17-jre-headless）"
+        )
     master = os.environ.get("JIUZHU_SPARK_MASTER", f"local[{cores}]")
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -31,7 +33,8 @@ def spark_session(*, cores: int = 2, app_name: str = "jiuzhu") -> Any:
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     scratch = tempfile.mkdtemp(prefix="jiuzhu-spark-")
     builder = (
-        SparkSession.builder.master(master).appName(app_name)
+        SparkSession.builder.master(master)
+        .appName(app_name)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(max(2, cores)))

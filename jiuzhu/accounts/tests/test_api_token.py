@@ -23,8 +23,9 @@ UNAUTHENTICATED = "未认证或令牌已过期，请先通过 /api/v1/auth/token
 
 
 def ask_token(client: Client, username: str, password: str, address: str = "10.0.0.7") -> Any:
-    return client.post(TOKEN, {"username": username, "password": password}, content_type="application/json",
-                       REMOTE_ADDR=address)
+    return client.post(
+        TOKEN, {"username": username, "password": password}, content_type="application/json", REMOTE_ADDR=address
+    )
 
 
 def households_with(client: Client, authorization: str) -> Any:
@@ -40,8 +41,7 @@ def test_the_right_password_gives_a_token_that_opens_the_api(client: Client, tow
     assert households_with(client, f"Bearer {token}").status_code == 200
 
 
-def test_only_a_digest_of_the_token_is_stored_and_the_issue_is_audited(client: Client,
-                                                                       township_officer: User) -> None:
+def test_only_a_digest_of_the_token_is_stored_and_the_issue_is_audited(client: Client, township_officer: User) -> None:
     token = ask_token(client, township_officer.username, factories.PASSWORD).json()["token"]
     stored = ApiToken.objects.get(user=township_officer)
     assert stored.digest == token_digest(token) != token
@@ -51,12 +51,17 @@ def test_only_a_digest_of_the_token_is_stored_and_the_issue_is_audited(client: C
     assert (event.actor_id, event.channel, event.ip_address) == (township_officer.pk, "api", "10.0.0.7")
 
 
-@pytest.mark.parametrize(("username", "password"), [
-    ("known", "wrong-password"),
-    ("nobody", factories.PASSWORD),
-], ids=["密码错误", "用户不存在"])
-def test_bad_credentials_are_a_401_in_chinese(client: Client, township_officer: User, username: str,
-                                              password: str) -> None:
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("known", "wrong-password"),
+        ("nobody", factories.PASSWORD),
+    ],
+    ids=["密码错误", "用户不存在"],
+)
+def test_bad_credentials_are_a_401_in_chinese(
+    client: Client, township_officer: User, username: str, password: str
+) -> None:
     name = township_officer.username if username == "known" else username
     response = ask_token(client, name, password)
     assert response.status_code == 401
@@ -92,8 +97,10 @@ def test_after_five_failures_the_right_password_is_refused_too(client: Client, t
     fifth = ask_token(client, township_officer.username, "wrong-password")
     assert fifth.status_code == 429
     assert fifth["Content-Type"].startswith("application/json")
-    assert fifth.json() == {"detail": "密码错误次数过多，账户已被锁定。请30分钟后再试，或联系系统管理员解锁。",
-                            "code": "locked_out"}
+    assert fifth.json() == {
+        "detail": "密码错误次数过多，账户已被锁定。请30分钟后再试，或联系系统管理员解锁。",
+        "code": "locked_out",
+    }
     assert fifth["Retry-After"] == "1800"
     # then the right password gets no token either
     right = ask_token(client, township_officer.username, factories.PASSWORD)
@@ -105,8 +112,11 @@ def test_after_five_failures_the_right_password_is_refused_too(client: Client, t
 def test_the_lockout_also_closes_the_web_login(client: Client, township_officer: User) -> None:
     for _ in range(5):
         ask_token(client, township_officer.username, "wrong-password")
-    response = client.post("/accounts/login/", {"username": township_officer.username,
-                                                "password": factories.PASSWORD}, REMOTE_ADDR="10.0.0.7")
+    response = client.post(
+        "/accounts/login/",
+        {"username": township_officer.username, "password": factories.PASSWORD},
+        REMOTE_ADDR="10.0.0.7",
+    )
     assert response.status_code == 429
 
 
@@ -126,12 +136,16 @@ def test_a_success_before_the_limit_resets_the_failure_count(client: Client, tow
     assert ask_token(client, township_officer.username, factories.PASSWORD).status_code == 200
 
 
-@pytest.mark.parametrize("authorization", [
-    "",
-    "Bearer not-a-token-we-issued",
-    "Token abc",
-    "Bearer ",
-], ids=["无认证头", "未知令牌", "非Bearer方案", "空令牌"])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "",
+        "Bearer not-a-token-we-issued",
+        "Token abc",
+        "Bearer ",
+    ],
+    ids=["无认证头", "未知令牌", "非Bearer方案", "空令牌"],
+)
 def test_requests_without_a_valid_token_are_a_401_in_chinese(client: Client, authorization: str) -> None:
     response = households_with(client, authorization)
     assert response.status_code == 401

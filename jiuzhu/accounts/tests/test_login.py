@@ -35,11 +35,15 @@ def test_home_shows_role_and_region(client: Client, county_manager: User) -> Non
 def test_lockout_after_five_failures(client: Client, township_officer: User) -> None:
     # given five wrong passwords
     for _ in range(5):
-        client.post("/accounts/login/", {"username": township_officer.username, "password": "wrong"},
-                    REMOTE_ADDR="10.0.0.9")
+        client.post(
+            "/accounts/login/", {"username": township_officer.username, "password": "wrong"}, REMOTE_ADDR="10.0.0.9"
+        )
     # when the right password follows
-    response = client.post("/accounts/login/", {"username": township_officer.username,
-                                                "password": factories.PASSWORD}, REMOTE_ADDR="10.0.0.9")
+    response = client.post(
+        "/accounts/login/",
+        {"username": township_officer.username, "password": factories.PASSWORD},
+        REMOTE_ADDR="10.0.0.9",
+    )
     # then the account is locked, in Chinese
     assert response.status_code == 429
     assert "账户已被锁定" in response.content.decode()

@@ -5,15 +5,21 @@ from __future__ import annotations
 from jiuzhu.accounts.models import Role
 from jiuzhu.accounts.permissions import ROLE_PERMISSIONS, Permission
 
-V, E, R, I, X, A, U = (Permission.REGISTRY_VIEW, Permission.REGISTRY_EDIT, Permission.ID_NUMBER_REVEAL,  # noqa: E741
-                       Permission.REGISTRY_IMPORT, Permission.REGISTRY_EXPORT, Permission.AUDIT_VIEW,
-                       Permission.USERS_MANAGE)
+V, E, R, IMP, X, A, U = (
+    Permission.REGISTRY_VIEW,
+    Permission.REGISTRY_EDIT,
+    Permission.ID_NUMBER_REVEAL,
+    Permission.REGISTRY_IMPORT,
+    Permission.REGISTRY_EXPORT,
+    Permission.AUDIT_VIEW,
+    Permission.USERS_MANAGE,
+)
 
 DOCUMENTED = {
     Role.VILLAGE_INFO_WORKER: {V, E},
-    Role.TOWNSHIP_OFFICER: {V, E, R, I, X},
+    Role.TOWNSHIP_OFFICER: {V, E, R, IMP, X},
     Role.TOWNSHIP_REVIEWER: {V, R, X},
-    Role.COUNTY_MANAGER: {V, E, R, I, X, A},
+    Role.COUNTY_MANAGER: {V, E, R, IMP, X, A},
     Role.DEPARTMENT_USER: {V},
     Role.SUPERVISOR: {V, X, A},
     Role.SYSTEM_ADMIN: {V, A, U},

@@ -57,14 +57,24 @@ def region(code: str) -> Region:
     return Region.objects.get(code=code)
 
 
-def make_user(role: Role, region_code: str | None = None, *, username: str | None = None,
-              department: Department = Department.CIVIL_AFFAIRS) -> User:
+def make_user(
+    role: Role,
+    region_code: str | None = None,
+    *,
+    username: str | None = None,
+    department: Department = Department.CIVIL_AFFAIRS,
+) -> User:
     """A user of ``role`` with the test password (fast hasher in test settings)."""
     code = region_code or ROLE_HOME_REGION[role]
     if role == Role.DEPARTMENT_USER and department == Department.CIVIL_AFFAIRS:
         department = Department.MEDICAL_INSURANCE
-    user = User(username=username or f"{role.value}_{next(_sequence)}", role=role, region=region(code),
-                display_name=f"测试{role.label}", department=department)
+    user = User(
+        username=username or f"{role.value}_{next(_sequence)}",
+        role=role,
+        region=region(code),
+        display_name=f"测试{role.label}",
+        department=department,
+    )
     user.set_password(PASSWORD)
     user.save()
     return user
@@ -77,21 +87,35 @@ def id_number(*, birth: dt.date = dt.date(1960, 5, 1), sex: str = "male", county
     return with_check_character(f"{county}{birth:%Y%m%d}{digit:03d}"[:17])
 
 
-def make_household(village_code: str = VILLAGE_A1, *, members: int = 1, urban_rural: str = "rural",
-                   head_name: str = "张三", valid_from: dt.date = dt.date(2024, 1, 1),
-                   **person_fields: Any) -> Household:
+def make_household(
+    village_code: str = VILLAGE_A1,
+    *,
+    members: int = 1,
+    urban_rural: str = "rural",
+    head_name: str = "张三",
+    valid_from: dt.date = dt.date(2024, 1, 1),
+    **person_fields: Any,
+) -> Household:
     """A household with ``members`` people written directly (tests of services build through services)."""
     village = region(village_code)
     number = f"{village.code}{next(_sequence):05d}"
-    household = Household.objects.create(household_number=number, region=village, urban_rural=urban_rural,
-                                         address=f"{village.name}{next(_sequence)}号")
+    household = Household.objects.create(
+        household_number=number, region=village, urban_rural=urban_rural, address=f"{village.name}{next(_sequence)}号"
+    )
     relations = ["head", "spouse", "son", "daughter", "parent", "grandchild"]
     for index in range(members):
         birth = dt.date(1960 + index * 7, 5, 1)
         sex = "male" if index % 2 == 0 else "female"
         person = Person.objects.create(
-            id_number=id_number(birth=birth, sex=sex), name=head_name if index == 0 else f"{head_name[0]}成员{index}",
-            sex=sex, birth_date=birth, region=village, hukou_type=urban_rural, **person_fields)
-        Membership.objects.create(person=person, household=household, relation=relations[index % len(relations)],
-                                  valid_from=valid_from)
+            id_number=id_number(birth=birth, sex=sex),
+            name=head_name if index == 0 else f"{head_name[0]}成员{index}",
+            sex=sex,
+            birth_date=birth,
+            region=village,
+            hukou_type=urban_rural,
+            **person_fields,
+        )
+        Membership.objects.create(
+            person=person, household=household, relation=relations[index % len(relations)], valid_from=valid_from
+        )
     return household

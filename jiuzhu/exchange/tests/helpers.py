@@ -25,7 +25,9 @@ def member(number: str, **values: Any) -> dict[str, Any]:
     birth: dt.date = values.pop("birth", dt.date(1960, 5, 1))
     sex: str = values.pop("sex", "male")
     row: dict[str, Any] = {
-        "户编号": number, "所属村(社区)代码": values.pop("village", factories.VILLAGE_A1), "城乡类别": "农村",
+        "户编号": number,
+        "所属村(社区)代码": values.pop("village", factories.VILLAGE_A1),
+        "城乡类别": "农村",
         "姓名": values.pop("name", "张三"),
         "身份证号": values.pop("id_number", None) or factories.id_number(birth=birth, sex=sex),
         "与户主关系": values.pop("relation", "户主"),
@@ -41,13 +43,24 @@ def headers_of(rows: list[dict[str, Any]]) -> list[str]:
     return headers
 
 
-def write(tmp_path: Path, rows: list[dict[str, Any]], *, fmt: str = "xlsx", name: str = "households",
-          headers: list[str] | None = None, sheet: str = "家庭成员") -> Path:
+def write(
+    tmp_path: Path,
+    rows: list[dict[str, Any]],
+    *,
+    fmt: str = "xlsx",
+    name: str = "households",
+    headers: list[str] | None = None,
+    sheet: str = "家庭成员",
+) -> Path:
     """Write ``rows`` to ``tmp_path/name.fmt``; a missing cell is empty."""
     headers = headers or headers_of(rows)
     path = tmp_path / f"{name}.{fmt}"
-    table = pa.table({h: pa.array([None if row.get(h) in (None, "") else str(row[h]) for row in rows],
-                                  type=pa.string()) for h in headers})
+    table = pa.table(
+        {
+            h: pa.array([None if row.get(h) in (None, "") else str(row[h]) for row in rows], type=pa.string())
+            for h in headers
+        }
+    )
     if fmt == "csv":
         synthetic.write_csv(table, path)
     elif fmt == "parquet":

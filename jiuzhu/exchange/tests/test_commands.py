@@ -17,8 +17,9 @@ from jiuzhu.registry.models import Person
 pytestmark = pytest.mark.django_db
 
 
-def test_import_prints_the_summary_and_is_audited_as_the_command_line(tmp_path: Path,
-                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_prints_the_summary_and_is_audited_as_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert import_households_command(write(tmp_path, family_rows(), fmt="csv")) == 0
     out, err = capsys.readouterr()
     assert "导入完成：共 4 行。家庭：新增 2 户，更新 0 户，未变 0 户；人员：新增 4 人，更新 0 人，未变 0 人。" in out
@@ -32,15 +33,16 @@ def test_a_bad_file_exits_2_listing_the_problems(tmp_path: Path, capsys: pytest.
     bad, expected, actual = bad_check_character(factories.id_number())
     assert import_households_command(write(tmp_path, [member("H1", id_number=bad)])) == 2
     _, err = capsys.readouterr()
-    assert (f"households.xlsx 工作表「家庭成员」第 2 行「身份证号」校验位错误：第18位应为“{expected}”，实为“{actual}”"
-            in err)
+    assert (
+        f"households.xlsx 工作表「家庭成员」第 2 行「身份证号」校验位错误：第18位应为“{expected}”，实为“{actual}”"
+        in err
+    )
     assert "错误：文件中发现 1 处错误，未写入任何数据。" in err
     assert bad not in err.replace(f"“{actual}”", "")  # the number itself is not printed
     assert not Person.objects.exists()
 
 
-def test_long_problem_lists_are_cut_at_200_with_the_count(tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_long_problem_lists_are_cut_at_200_with_the_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [member(f"H{i}", 城乡类别="郊区") for i in range(250)]
     assert import_households_command(write(tmp_path, rows, fmt="csv")) == 2
     _, err = capsys.readouterr()

@@ -38,8 +38,9 @@ def registry(tmp_path: Path, county_manager: User) -> None:
 
 def read_rows(path: Path) -> list[dict[str, object]]:
     if path.suffix == ".csv":
-        return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(HEADERS, "string"))).to_pylist()
+        return pacsv.read_csv(
+            path, convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(HEADERS, "string"))
+        ).to_pylist()
     if path.suffix == ".parquet":
         return pq.read_table(path).to_pylist()
     sheet = load_workbook(path, read_only=True)["家庭成员"]
@@ -48,8 +49,9 @@ def read_rows(path: Path) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv", "parquet"])
-def test_a_revealed_export_reimports_as_unchanged(tmp_path: Path, county_manager: User, registry: None,
-                                                  fmt: str) -> None:
+def test_a_revealed_export_reimports_as_unchanged(
+    tmp_path: Path, county_manager: User, registry: None, fmt: str
+) -> None:
     # given a yearly income, which the file shows per month
     Income.objects.filter(person__id_number=HEAD, type="wage").update(amount=Decimal("14400"), period="year")
     out = tmp_path / f"export.{fmt}"
@@ -61,8 +63,9 @@ def test_a_revealed_export_reimports_as_unchanged(tmp_path: Path, county_manager
     assert (again.households_unchanged, again.persons_unchanged, again.changed) == (2, 4, False)
 
 
-def test_export_has_the_template_columns_labels_and_values(tmp_path: Path, county_manager: User,
-                                                           registry: None) -> None:
+def test_export_has_the_template_columns_labels_and_values(
+    tmp_path: Path, county_manager: User, registry: None
+) -> None:
     out = tmp_path / "export.xlsx"
     households_export(actor=county_manager, fmt="xlsx", out=out, reason="核对", reveal=True)
     workbook = load_workbook(out, read_only=True)
@@ -71,13 +74,22 @@ def test_export_has_the_template_columns_labels_and_values(tmp_path: Path, count
     assert list(rows[0]) == HEADERS
     head = rows[0]
     assert (head["户编号"], head["姓名"], head["身份证号"], head["与户主关系"], head["城乡类别"]) == (
-        f"{factories.VILLAGE_A1}00901", "张三", HEAD, "户主", "农村")
+        f"{factories.VILLAGE_A1}00901",
+        "张三",
+        HEAD,
+        "户主",
+        "农村",
+    )
     assert (head["类别"], head["类别起始日期"], head["月保障金额(元)"]) == ("低保", dt.datetime(2024, 1, 1), 1350)
     assert head["工资性收入(元/月)"] == 1200
     assert head["养老金/退休金(元/月)"] is None  # unknown stays empty, never 0
     spouse = rows[1]
     assert (spouse["与户主关系"], spouse["残疾类别"], spouse["残疾等级"], spouse["工资性收入(元/月)"]) == (
-        "配偶", "肢体", "二级", 0)
+        "配偶",
+        "肢体",
+        "二级",
+        0,
+    )
     single = rows[3]
     assert (single["个人类别"], single["个人月保障金额(元)"], single["供养方式"]) == ("特困", 980, "分散供养")
 
@@ -96,25 +108,42 @@ def test_id_numbers_are_masked_unless_revealed(tmp_path: Path, county_manager: U
 
 
 def test_every_export_is_audited(tmp_path: Path, county_manager: User, registry: None) -> None:
-    households_export(actor=county_manager, fmt="parquet", out=tmp_path / "a.parquet", reason="给医保局核对",
-                      reveal=True, region_code=factories.TOWNSHIP_A[:9])
+    households_export(
+        actor=county_manager,
+        fmt="parquet",
+        out=tmp_path / "a.parquet",
+        reason="给医保局核对",
+        reveal=True,
+        region_code=factories.TOWNSHIP_A[:9],
+    )
     event = AuditEvent.objects.get(tag=AuditTag.REGISTRY_EXPORT)
     assert (event.actor, event.reason, event.region_code) == (county_manager, "给医保局核对", factories.TOWNSHIP_A)
-    assert event.after == {"format": "parquet", "region": factories.TOWNSHIP_A, "households": 2, "rows": 4,
-                           "revealed": True}
+    assert event.after == {
+        "format": "parquet",
+        "region": factories.TOWNSHIP_A,
+        "households": 2,
+        "rows": 4,
+        "revealed": True,
+    }
 
 
-def test_export_is_limited_to_the_region_and_to_what_the_user_sees(tmp_path: Path, county_manager: User,
-                                                                  registry: None) -> None:
+def test_export_is_limited_to_the_region_and_to_what_the_user_sees(
+    tmp_path: Path, county_manager: User, registry: None
+) -> None:
     factories.make_household(factories.VILLAGE_B1, members=3)
     officer = factories.make_user(Role.TOWNSHIP_OFFICER)  # 北关街道
     assert households_export(actor=officer, fmt="csv", out=tmp_path / "a.csv", reason="x").rows == 4
     assert households_export(actor=county_manager, fmt="csv", out=tmp_path / "b.csv", reason="x").rows == 7
-    assert households_export(actor=county_manager, fmt="csv", out=tmp_path / "c.csv", reason="x",
-                             region_code=factories.VILLAGE_A2).rows == 1
+    assert (
+        households_export(
+            actor=county_manager, fmt="csv", out=tmp_path / "c.csv", reason="x", region_code=factories.VILLAGE_A2
+        ).rows
+        == 1
+    )
     with pytest.raises(DomainError, match="不在您的管辖范围内"):
-        households_export(actor=officer, fmt="csv", out=tmp_path / "d.csv", reason="x",
-                          region_code=factories.VILLAGE_B1)
+        households_export(
+            actor=officer, fmt="csv", out=tmp_path / "d.csv", reason="x", region_code=factories.VILLAGE_B1
+        )
 
 
 def test_only_users_with_the_reveal_right_get_full_numbers(tmp_path: Path, registry: None) -> None:
@@ -123,8 +152,9 @@ def test_only_users_with_the_reveal_right_get_full_numbers(tmp_path: Path, regis
     with pytest.raises(PermissionRefused, match="查看完整身份证号"):
         households_export(actor=supervisor, fmt="csv", out=tmp_path / "b.csv", reason="监督检查", reveal=True)
     with pytest.raises(PermissionRefused, match="导出"):
-        households_export(actor=factories.make_user(Role.VILLAGE_INFO_WORKER), fmt="csv", out=tmp_path / "c.csv",
-                          reason="x")
+        households_export(
+            actor=factories.make_user(Role.VILLAGE_INFO_WORKER), fmt="csv", out=tmp_path / "c.csv", reason="x"
+        )
 
 
 def test_an_export_needs_a_reason_and_a_known_format(tmp_path: Path, county_manager: User) -> None:
@@ -135,8 +165,9 @@ def test_an_export_needs_a_reason_and_a_known_format(tmp_path: Path, county_mana
     assert not AuditEvent.objects.filter(tag=AuditTag.REGISTRY_EXPORT).exists()
 
 
-def test_the_deepest_status_is_exported_when_a_household_has_several(tmp_path: Path, county_manager: User,
-                                                                      registry: None) -> None:
+def test_the_deepest_status_is_exported_when_a_household_has_several(
+    tmp_path: Path, county_manager: User, registry: None
+) -> None:
     household = CategoryEnrollment.objects.get(category="dibao").household
     CategoryEnrollment.objects.create(household=household, category="other_hardship", valid_from=dt.date(2024, 1, 1))
     out = tmp_path / "a.csv"

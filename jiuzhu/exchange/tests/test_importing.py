@@ -31,18 +31,59 @@ SINGLE = factories.id_number(birth=dt.date(1940, 1, 15), sex="male")
 def family_rows(**changes: dict[str, str]) -> list[dict[str, str]]:
     """Two households: 张三's family of three (低保) and 王五 alone (特困, 分散供养)."""
     rows = [
-        member(H1, name="张三", id_number=HEAD, 家庭住址="羊毫街12号", 联系电话="13800000000",
-               **{"金融资产(元)": "3000", "住房(套)": "1", "机动车(辆)": "0", "工资性收入(元/月)": "1200",
-                  "养老金/退休金(元/月)": "", "劳动能力": "有劳动能力", "健康状况": "健康", "残疾类别": "",
-                  "残疾等级": "", "类别": "低保", "类别起始日期": "2024-01-01", "月保障金额(元)": "1350",
-                  "个人类别": "", "个人类别起始日期": "", "共同生活家庭成员": "是"}),
-        member(H1, name="李四", relation="配偶", id_number=SPOUSE,
-               **{"工资性收入(元/月)": "0", "残疾类别": "肢体", "残疾等级": "二级", "劳动能力": "部分丧失劳动能力",
-                  "健康状况": "慢性病"}),
+        member(
+            H1,
+            name="张三",
+            id_number=HEAD,
+            家庭住址="羊毫街12号",
+            联系电话="13800000000",
+            **{
+                "金融资产(元)": "3000",
+                "住房(套)": "1",
+                "机动车(辆)": "0",
+                "工资性收入(元/月)": "1200",
+                "养老金/退休金(元/月)": "",
+                "劳动能力": "有劳动能力",
+                "健康状况": "健康",
+                "残疾类别": "",
+                "残疾等级": "",
+                "类别": "低保",
+                "类别起始日期": "2024-01-01",
+                "月保障金额(元)": "1350",
+                "个人类别": "",
+                "个人类别起始日期": "",
+                "共同生活家庭成员": "是",
+            },
+        ),
+        member(
+            H1,
+            name="李四",
+            relation="配偶",
+            id_number=SPOUSE,
+            **{
+                "工资性收入(元/月)": "0",
+                "残疾类别": "肢体",
+                "残疾等级": "二级",
+                "劳动能力": "部分丧失劳动能力",
+                "健康状况": "慢性病",
+            },
+        ),
         member(H1, name="张小红", relation="女", id_number=CHILD, 在校情况="小学"),
-        member(H2, village=factories.VILLAGE_A2, name="王五", id_number=SINGLE, 城乡类别="城市",
-               **{"养老金/退休金(元/月)": "300.5", "劳动能力": "无劳动能力", "供养方式": "分散供养",
-                  "个人类别": "特困", "个人类别起始日期": "2023-06-01", "个人月保障金额(元)": "980"}),
+        member(
+            H2,
+            village=factories.VILLAGE_A2,
+            name="王五",
+            id_number=SINGLE,
+            城乡类别="城市",
+            **{
+                "养老金/退休金(元/月)": "300.5",
+                "劳动能力": "无劳动能力",
+                "供养方式": "分散供养",
+                "个人类别": "特困",
+                "个人类别起始日期": "2023-06-01",
+                "个人月保障金额(元)": "980",
+            },
+        ),
     ]
     for row in rows:
         row.update(changes.get(row["身份证号"], {}))
@@ -57,28 +98,44 @@ def test_import_creates_households_members_categories_and_incomes(tmp_path: Path
     result = households_import(actor=county_manager, path=write(tmp_path, family_rows()))
     today = timezone.localdate()
     assert (result.households_created, result.persons_created, result.rows) == (2, 4, 4)
-    assert result.summary() == ("导入完成：共 4 行。家庭：新增 2 户，更新 0 户，未变 0 户；"
-                                "人员：新增 4 人，更新 0 人，未变 0 人。")
+    assert result.summary() == (
+        "导入完成：共 4 行。家庭：新增 2 户，更新 0 户，未变 0 户；人员：新增 4 人，更新 0 人，未变 0 人。"
+    )
     household = Household.objects.get(household_number=H1)
     assert (household.region_id, household.urban_rural, household.address, household.phone) == (
-        factories.VILLAGE_A1, "rural", "羊毫街12号", "13800000000")
+        factories.VILLAGE_A1,
+        "rural",
+        "羊毫街12号",
+        "13800000000",
+    )
     assert (household.financial_assets, household.house_count, household.vehicle_count) == (Decimal("3000"), 1, 0)
     spouse = Person.objects.get(id_number=SPOUSE)
     assert (spouse.name, spouse.sex, spouse.birth_date, spouse.region_id) == (
-        "李四", "female", dt.date(1961, 2, 3), factories.VILLAGE_A1)
+        "李四",
+        "female",
+        dt.date(1961, 2, 3),
+        factories.VILLAGE_A1,
+    )
     assert (spouse.disability_type, spouse.disability_grade, spouse.labour_capacity, spouse.health) == (
-        "physical", 2, "partial", "chronic")
+        "physical",
+        2,
+        "partial",
+        "chronic",
+    )
     assert Person.objects.get(id_number=CHILD).student == "primary"
-    assert [(m.person.id_number, m.relation, m.in_household, m.valid_from) for m in
-            Membership.objects.filter(household=household).order_by("id")] == [
-        (HEAD, "head", True, today), (SPOUSE, "spouse", True, today), (CHILD, "daughter", True, today)]
-    assert [(e.category, e.person_id, e.valid_from, e.amount_month, e.valid_to) for e in
-            CategoryEnrollment.objects.filter(household=household)] == [
-        ("dibao", None, dt.date(2024, 1, 1), Decimal("1350"), None)]
+    assert [
+        (m.person.id_number, m.relation, m.in_household, m.valid_from)
+        for m in Membership.objects.filter(household=household).order_by("id")
+    ] == [(HEAD, "head", True, today), (SPOUSE, "spouse", True, today), (CHILD, "daughter", True, today)]
+    assert [
+        (e.category, e.person_id, e.valid_from, e.amount_month, e.valid_to)
+        for e in CategoryEnrollment.objects.filter(household=household)
+    ] == [("dibao", None, dt.date(2024, 1, 1), Decimal("1350"), None)]
     single = Person.objects.get(id_number=SINGLE)
-    assert [(e.category, e.person_id, e.valid_from, e.amount_month) for e in
-            CategoryEnrollment.objects.filter(household__household_number=H2)] == [
-        ("tekun", single.pk, dt.date(2023, 6, 1), Decimal("980"))]
+    assert [
+        (e.category, e.person_id, e.valid_from, e.amount_month)
+        for e in CategoryEnrollment.objects.filter(household__household_number=H2)
+    ] == [("tekun", single.pk, dt.date(2023, 6, 1), Decimal("980"))]
     assert single.care_setting == "home_based"
     assert abs(single.created_at - timezone.now()) < dt.timedelta(minutes=5)
     assert single.updated_at == single.created_at
@@ -138,8 +195,9 @@ def test_changed_fields_are_updates_and_the_audit_shows_them(tmp_path: Path, cou
     assert audit.after["file"] == "changed.xlsx"
     assert audit.after["persons_updated"] == 2
     spouse = Person.objects.get(id_number=SPOUSE)
-    assert {"person_id": spouse.pk, "before": {"disability_grade": 2}, "after": {"disability_grade": 1}} in \
-        audit.after["changes"]
+    assert {"person_id": spouse.pk, "before": {"disability_grade": 2}, "after": {"disability_grade": 1}} in audit.after[
+        "changes"
+    ]
     assert audit.actor == county_manager
     assert audit.channel == "web"
 
@@ -149,13 +207,15 @@ def test_a_changed_income_keeps_its_history(tmp_path: Path, county_manager: User
     old = Income.objects.get(person__id_number=HEAD, type="wage")
     Income.objects.filter(pk=old.pk).update(valid_from=dt.date(2024, 1, 1))  # recorded long ago
     # when the wage changes
-    households_import(actor=county_manager, path=write(tmp_path, family_rows(**{HEAD: {"工资性收入(元/月)": "1500"}}),
-                                                       name="raise"))
+    households_import(
+        actor=county_manager, path=write(tmp_path, family_rows(**{HEAD: {"工资性收入(元/月)": "1500"}}), name="raise")
+    )
     # then the old record ended yesterday and a new one starts today
     today = timezone.localdate()
-    assert [(i.amount, i.valid_from, i.valid_to) for i in
-            Income.objects.filter(person__id_number=HEAD, type="wage").order_by("id")] == [
-        (Decimal("1200"), dt.date(2024, 1, 1), today - dt.timedelta(days=1)), (Decimal("1500"), today, None)]
+    assert [
+        (i.amount, i.valid_from, i.valid_to)
+        for i in Income.objects.filter(person__id_number=HEAD, type="wage").order_by("id")
+    ] == [(Decimal("1200"), dt.date(2024, 1, 1), today - dt.timedelta(days=1)), (Decimal("1500"), today, None)]
 
 
 def test_a_yearly_income_equal_per_month_is_unchanged(tmp_path: Path, county_manager: User) -> None:
@@ -170,10 +230,13 @@ def test_a_new_category_ends_the_old_one_the_day_before(tmp_path: Path, county_m
     rows = family_rows(**{HEAD: {"类别": "低保边缘", "类别起始日期": "2025-03-01", "月保障金额(元)": ""}})
     result = households_import(actor=county_manager, path=write(tmp_path, rows, name="marginal"))
     assert (result.households_updated, result.households_unchanged) == (1, 1)
-    assert [(e.category, e.valid_from, e.valid_to, e.amount_month) for e in
-            CategoryEnrollment.objects.filter(household__household_number=H1).order_by("id")] == [
+    assert [
+        (e.category, e.valid_from, e.valid_to, e.amount_month)
+        for e in CategoryEnrollment.objects.filter(household__household_number=H1).order_by("id")
+    ] == [
         ("dibao", dt.date(2024, 1, 1), dt.date(2025, 2, 28), Decimal("1350")),
-        ("marginal", dt.date(2025, 3, 1), None, None)]
+        ("marginal", dt.date(2025, 3, 1), None, None),
+    ]
     # and importing it again changes nothing
     again = households_import(actor=county_manager, path=write(tmp_path, rows, name="marginal"))
     assert again.changed is False
@@ -186,14 +249,17 @@ def test_a_new_category_cannot_start_before_the_current_one(tmp_path: Path, coun
         households_import(actor=county_manager, path=write(tmp_path, rows))
     assert [str(p) for p in rejected.value.problems] == [
         "households.xlsx 工作表「家庭成员」第 2 行「类别起始日期」应晚于现有类别“低保”的起始日期2024-01-01："
-        "原类别将在新类别起始日期前一天终止"]
+        "原类别将在新类别起始日期前一天终止"
+    ]
 
 
 def test_the_same_category_with_a_new_amount_is_corrected_in_place(tmp_path: Path, county_manager: User) -> None:
     households_import(actor=county_manager, path=write(tmp_path, family_rows()))
     households_import(actor=county_manager, path=write(tmp_path, family_rows(**{HEAD: {"月保障金额(元)": "1400"}})))
-    assert [(e.category, e.amount_month, e.valid_to) for e in
-            CategoryEnrollment.objects.filter(household__household_number=H1)] == [("dibao", Decimal("1400"), None)]
+    assert [
+        (e.category, e.amount_month, e.valid_to)
+        for e in CategoryEnrollment.objects.filter(household__household_number=H1)
+    ] == [("dibao", Decimal("1400"), None)]
 
 
 def test_an_empty_category_changes_nothing(tmp_path: Path, county_manager: User) -> None:
@@ -211,12 +277,12 @@ def test_a_member_missing_from_a_reimport_stays(tmp_path: Path, county_manager: 
     assert Membership.objects.current().filter(person__id_number=CHILD, household__household_number=H1).exists()
 
 
-def test_a_file_listing_only_some_members_keeps_the_head_in_the_database(tmp_path: Path,
-                                                                        county_manager: User) -> None:
+def test_a_file_listing_only_some_members_keeps_the_head_in_the_database(tmp_path: Path, county_manager: User) -> None:
     households_import(actor=county_manager, path=write(tmp_path, family_rows()))
     new_child = factories.id_number(birth=dt.date(2020, 1, 1), sex="male")
-    result = households_import(actor=county_manager, path=write(tmp_path, [
-        member(H1, name="张小明", relation="子", id_number=new_child)]))
+    result = households_import(
+        actor=county_manager, path=write(tmp_path, [member(H1, name="张小明", relation="子", id_number=new_child)])
+    )
     assert (result.persons_created, result.households_unchanged) == (1, 1)
     assert Membership.objects.current().filter(household__household_number=H1).count() == 4
 
@@ -226,15 +292,18 @@ def test_the_head_can_change_when_both_are_listed(tmp_path: Path, county_manager
     rows = family_rows(**{HEAD: {"与户主关系": "配偶"}, SPOUSE: {"与户主关系": "户主"}})
     result = households_import(actor=county_manager, path=write(tmp_path, rows))
     assert result.persons_updated == 2
-    assert Membership.objects.current().get(household__household_number=H1, relation="head").person.id_number \
-        == SPOUSE
+    assert Membership.objects.current().get(household__household_number=H1, relation="head").person.id_number == SPOUSE
 
 
 def test_a_column_the_file_lacks_is_left_alone(tmp_path: Path, county_manager: User) -> None:
     households_import(actor=county_manager, path=write(tmp_path, family_rows()))
     # given a department file with only the keys and 健康状况
-    rows = [{k: r[k] for k in ("户编号", "所属村(社区)代码", "城乡类别", "姓名", "身份证号", "与户主关系")}
-            | {"健康状况": "重病"} for r in family_rows() if r["身份证号"] == SPOUSE]
+    rows = [
+        {k: r[k] for k in ("户编号", "所属村(社区)代码", "城乡类别", "姓名", "身份证号", "与户主关系")}
+        | {"健康状况": "重病"}
+        for r in family_rows()
+        if r["身份证号"] == SPOUSE
+    ]
     rows[0]["与户主关系"] = "配偶"
     # when
     result = households_import(actor=county_manager, path=write(tmp_path, rows))
@@ -251,8 +320,9 @@ def test_a_household_moves_to_another_village_with_its_members(tmp_path: Path, c
         row["所属村(社区)代码"] = factories.VILLAGE_B1
     result = households_import(actor=county_manager, path=write(tmp_path, rows))
     assert result.households_updated == 1
-    assert set(Person.objects.filter(memberships__household__household_number=H1).values_list(
-        "region_id", flat=True)) == {factories.VILLAGE_B1}
+    assert set(
+        Person.objects.filter(memberships__household__household_number=H1).values_list("region_id", flat=True)
+    ) == {factories.VILLAGE_B1}
 
 
 def test_a_dry_run_checks_and_writes_nothing(tmp_path: Path, county_manager: User) -> None:
@@ -291,12 +361,22 @@ def test_a_typed_parquet_file_from_a_department_imports(tmp_path: Path, county_m
     import pyarrow.parquet as pq
 
     # given a department's Parquet file with dates, decimals and integers as real types
-    table = pa.table({
-        "户编号": [H1], "所属村(社区)代码": [factories.VILLAGE_A1], "城乡类别": ["农村"], "姓名": ["张三"],
-        "身份证号": [HEAD], "与户主关系": ["户主"], "出生日期": pa.array([dt.date(1958, 7, 9)], pa.date32()),
-        "住房(套)": pa.array([2], pa.int64()), "工资性收入(元/月)": pa.array([Decimal("1200.50")], pa.decimal128(10, 2)),
-        "类别": ["低保"], "类别起始日期": pa.array([dt.datetime(2024, 1, 1)], pa.timestamp("ms")),
-        "共同生活家庭成员": pa.array([True])})
+    table = pa.table(
+        {
+            "户编号": [H1],
+            "所属村(社区)代码": [factories.VILLAGE_A1],
+            "城乡类别": ["农村"],
+            "姓名": ["张三"],
+            "身份证号": [HEAD],
+            "与户主关系": ["户主"],
+            "出生日期": pa.array([dt.date(1958, 7, 9)], pa.date32()),
+            "住房(套)": pa.array([2], pa.int64()),
+            "工资性收入(元/月)": pa.array([Decimal("1200.50")], pa.decimal128(10, 2)),
+            "类别": ["低保"],
+            "类别起始日期": pa.array([dt.datetime(2024, 1, 1)], pa.timestamp("ms")),
+            "共同生活家庭成员": pa.array([True]),
+        }
+    )
     path = tmp_path / "department.parquet"
     pq.write_table(table, path)
     # when

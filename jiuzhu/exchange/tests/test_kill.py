@@ -23,15 +23,25 @@ from jiuzhu.regions.models import Region, RegionLevel
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
-TABLES = ("registry_household", "registry_person", "registry_membership", "registry_categoryenrollment",
-          "registry_income")
+TABLES = (
+    "registry_household",
+    "registry_person",
+    "registry_membership",
+    "registry_categoryenrollment",
+    "registry_income",
+)
 WRITING = "正在写入数据库"
 
 
 def _run(args: list[str], url: str, **kwargs: object) -> subprocess.Popen[str]:
     env = {**os.environ, "JIUZHU_DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "jiuzhu.settings.base"}
-    return subprocess.Popen([sys.executable, "-m", "jiuzhu.cli", *args], env=env, text=True,  # type: ignore[call-overload]
-                            cwd=settings.BASE_DIR, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "jiuzhu.cli", *args],
+        env=env,
+        text=True,  # type: ignore[call-overload]
+        cwd=settings.BASE_DIR,
+        **kwargs,
+    )
 
 
 def _migrate(url: str) -> None:
@@ -41,8 +51,9 @@ def _migrate(url: str) -> None:
 
 
 def _big_csv(tmp_path: Path, persons: int) -> Path:
-    villages = list(Region.objects.filter(code__startswith="140702", level=RegionLevel.VILLAGE)
-                    .values_list("code", flat=True))
+    villages = list(
+        Region.objects.filter(code__startswith="140702", level=RegionLevel.VILLAGE).values_list("code", flat=True)
+    )
     path = tmp_path / "big.csv"
     synthetic.write_csv(synthetic.households_table(persons=persons, villages=villages, seed=7), path)
     return path
@@ -127,8 +138,23 @@ def test_the_commands_import_reimport_and_export(tmp_path: Path, real_database: 
     out, _ = again.communicate(timeout=300)
     assert "人员：新增 0 人，更新 0 人，未变 2000 人" in out
     exported = tmp_path / "out.parquet"
-    export = _run(["export", "households", "--format", "parquet", "--out", str(exported), "--region", "140702",
-                   "--reason", "测试"], real_database, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    export = _run(
+        [
+            "export",
+            "households",
+            "--format",
+            "parquet",
+            "--out",
+            str(exported),
+            "--region",
+            "140702",
+            "--reason",
+            "测试",
+        ],
+        real_database,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     out, err = export.communicate(timeout=300)
     assert export.returncode == 0, err
     assert "人到" in out

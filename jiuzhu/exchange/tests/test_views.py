@@ -41,10 +41,18 @@ def upload(client: Client, path: Path, **extra: str) -> object:
         return client.post(IMPORT, {"file": handle, **extra})
 
 
-@pytest.mark.parametrize(("role", "allowed"), [
-    (Role.TOWNSHIP_OFFICER, True), (Role.COUNTY_MANAGER, True), (Role.VILLAGE_INFO_WORKER, False),
-    (Role.TOWNSHIP_REVIEWER, False), (Role.DEPARTMENT_USER, False), (Role.SUPERVISOR, False),
-    (Role.SYSTEM_ADMIN, False)])
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        (Role.TOWNSHIP_OFFICER, True),
+        (Role.COUNTY_MANAGER, True),
+        (Role.VILLAGE_INFO_WORKER, False),
+        (Role.TOWNSHIP_REVIEWER, False),
+        (Role.DEPARTMENT_USER, False),
+        (Role.SUPERVISOR, False),
+        (Role.SYSTEM_ADMIN, False),
+    ],
+)
 def test_the_import_page_needs_the_import_right(client: Client, role: Role, allowed: bool) -> None:
     client.force_login(factories.make_user(role))
     html = page(client.get(IMPORT), 200 if allowed else 403)
@@ -56,18 +64,27 @@ def test_the_import_page_needs_the_import_right(client: Client, role: Role, allo
         assert "权限" in html
 
 
-def test_an_upload_with_errors_shows_the_error_table_and_writes_nothing(client: Client, tmp_path: Path,
-                                                                        township_officer: User) -> None:
+def test_an_upload_with_errors_shows_the_error_table_and_writes_nothing(
+    client: Client, tmp_path: Path, township_officer: User
+) -> None:
     client.force_login(township_officer)
     bad, expected, actual = bad_check_character(factories.id_number())
-    path = write(tmp_path, [member(H1), member(H1, name="李四", relation="配偶", id_number=bad),
-                            member(H1, name="王五", relation="子", village=factories.VILLAGE_A2),
-                            member("H2", village=factories.VILLAGE_B1)])
+    path = write(
+        tmp_path,
+        [
+            member(H1),
+            member(H1, name="李四", relation="配偶", id_number=bad),
+            member(H1, name="王五", relation="子", village=factories.VILLAGE_A2),
+            member("H2", village=factories.VILLAGE_B1),
+        ],
+    )
     html = page(upload(client, path), 422)
     assert "文件中发现 3 处错误，未写入任何数据" in html
-    assert "<th>文件</th><th>工作表</th><th class=\"num\">行</th><th>列</th><th>问题</th>" in html
-    assert (f"<td>households.xlsx</td><td>家庭成员</td><td class=\"num\">3</td><td>身份证号</td>"
-            f"<td class=\"wraps\">校验位错误：第18位应为“{expected}”，实为“{actual}”</td>") in html
+    assert '<th>文件</th><th>工作表</th><th class="num">行</th><th>列</th><th>问题</th>' in html
+    assert (
+        f'<td>households.xlsx</td><td>家庭成员</td><td class="num">3</td><td>身份证号</td>'
+        f'<td class="wraps">校验位错误：第18位应为“{expected}”，实为“{actual}”</td>'
+    ) in html
     assert "“140702001003”与同户第 2 行的“140702001002”不一致" in html
     assert "乐平社区居民委员会不在您的管辖范围内" in html
     assert not Household.objects.exists()
@@ -104,8 +121,9 @@ def test_an_unsupported_file_is_refused_in_chinese(client: Client, tmp_path: Pat
     assert "请选择要导入的文件" in page(client.post(IMPORT, {}), 422)
 
 
-def test_the_template_has_headers_dropdowns_instructions_and_villages(client: Client, township_officer: User,
-                                                                     tmp_path: Path) -> None:
+def test_the_template_has_headers_dropdowns_instructions_and_villages(
+    client: Client, township_officer: User, tmp_path: Path
+) -> None:
     client.force_login(township_officer)
     response = client.get(TEMPLATE)
     assert response.status_code == 200
@@ -150,23 +168,26 @@ def test_the_export_page_offers_reveal_only_to_those_with_the_right(client: Clie
 def test_export_downloads_a_file_and_records_it(client: Client, tmp_path: Path, county_manager: User) -> None:
     client.force_login(county_manager)
     upload(client, write(tmp_path, family_rows()))
-    response = client.post(EXPORT, {"fmt": "csv", "region": factories.TOWNSHIP_A, "reason": "年度复核",
-                                    "reveal": "on"})
+    response = client.post(EXPORT, {"fmt": "csv", "region": factories.TOWNSHIP_A, "reason": "年度复核", "reveal": "on"})
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     assert ".csv" in response["Content-Disposition"]
     body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
-    rows = pacsv.read_csv(io.BytesIO(body), convert_options=pacsv.ConvertOptions(
-        column_types={"身份证号": "string"})).to_pylist()
+    rows = pacsv.read_csv(
+        io.BytesIO(body), convert_options=pacsv.ConvertOptions(column_types={"身份证号": "string"})
+    ).to_pylist()
     assert len(rows) == 4
     assert rows[0]["身份证号"] == HEAD
     event = AuditEvent.objects.get(tag=AuditTag.REGISTRY_EXPORT)
     assert (event.reason, event.region_code, event.after["revealed"], event.ip_address) == (  # type: ignore[index]
-        "年度复核", factories.TOWNSHIP_A, True, "127.0.0.1")
+        "年度复核",
+        factories.TOWNSHIP_A,
+        True,
+        "127.0.0.1",
+    )
 
 
-def test_export_without_a_reason_or_outside_the_jurisdiction_is_refused(client: Client,
-                                                                        township_officer: User) -> None:
+def test_export_without_a_reason_or_outside_the_jurisdiction_is_refused(client: Client, township_officer: User) -> None:
     client.force_login(township_officer)
     html = page(client.post(EXPORT, {"fmt": "xlsx", "region": "", "reason": ""}), 422)
     assert "请填写导出事由" in html
@@ -175,8 +196,9 @@ def test_export_without_a_reason_or_outside_the_jurisdiction_is_refused(client: 
     assert not AuditEvent.objects.filter(tag=AuditTag.REGISTRY_EXPORT).exists()
 
 
-def test_reveal_posted_by_a_user_without_the_right_is_ignored(client: Client, tmp_path: Path,
-                                                              county_manager: User) -> None:
+def test_reveal_posted_by_a_user_without_the_right_is_ignored(
+    client: Client, tmp_path: Path, county_manager: User
+) -> None:
     client.force_login(county_manager)
     upload(client, write(tmp_path, family_rows()))
     client.force_login(factories.make_user(Role.SUPERVISOR))

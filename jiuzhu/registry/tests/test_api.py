@@ -24,8 +24,11 @@ HOUSEHOLDS = "/api/v1/households"
 
 
 def token_for(client: Client, user: User) -> str:
-    response = client.post("/api/v1/auth/token", {"username": user.username, "password": factories.PASSWORD},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token",
+        {"username": user.username, "password": factories.PASSWORD},
+        content_type="application/json",
+    )
     assert response.status_code == 200, response.content
     return response.json()["token"]
 
@@ -52,12 +55,25 @@ def head_of(household: Household) -> Person:
     return Membership.objects.get(household=household, relation="head", valid_to__isnull=True).person
 
 
-def enroll(household: Household, category: str, *, person: Person | None = None,
-           valid_from: dt.date = dt.date(2024, 3, 1), valid_to: dt.date | None = None,
-           amount_month: Decimal | None = None, **fields: Any) -> CategoryEnrollment:
-    return CategoryEnrollment.objects.create(household=household, person=person, category=category,
-                                             valid_from=valid_from, valid_to=valid_to, amount_month=amount_month,
-                                             **fields)
+def enroll(
+    household: Household,
+    category: str,
+    *,
+    person: Person | None = None,
+    valid_from: dt.date = dt.date(2024, 3, 1),
+    valid_to: dt.date | None = None,
+    amount_month: Decimal | None = None,
+    **fields: Any,
+) -> CategoryEnrollment:
+    return CategoryEnrollment.objects.create(
+        household=household,
+        person=person,
+        category=category,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        amount_month=amount_month,
+        **fields,
+    )
 
 
 def all_strings(value: Any) -> list[str]:
@@ -76,9 +92,15 @@ def county(client: Client) -> Api:
 @pytest.fixture
 def households_everywhere(db: None) -> dict[str, Household]:
     """One household in each test village: two in 北关街道, one in 锦纶街道, one outside 榆次区."""
-    return {code: factories.make_household(code, head_name=name)
-            for code, name in [(VILLAGE_A1, "王一"), (VILLAGE_A2, "王二"), (VILLAGE_B1, "王三"),
-                               (OTHER_COUNTY_VILLAGE, "王四")]}
+    return {
+        code: factories.make_household(code, head_name=name)
+        for code, name in [
+            (VILLAGE_A1, "王一"),
+            (VILLAGE_A2, "王二"),
+            (VILLAGE_B1, "王三"),
+            (OTHER_COUNTY_VILLAGE, "王四"),
+        ]
+    }
 
 
 # --- authentication and rights -------------------------------------------------------------------
@@ -92,8 +114,7 @@ def test_read_routes_refuse_a_request_without_token(client: Client, path: str) -
 
 
 def test_reveal_refuses_a_request_without_token(client: Client) -> None:
-    response = client.post("/api/v1/persons/1/id-number/reveal", {"reason": "核对"},
-                           content_type="application/json")
+    response = client.post("/api/v1/persons/1/id-number/reveal", {"reason": "核对"}, content_type="application/json")
     assert response.status_code == 401
 
 
@@ -106,9 +127,12 @@ def test_a_user_without_the_registry_right_is_refused_on_every_route(client: Cli
     api = Api(client, user)
     person = head_of(household)
     # when they call each route, then each is a 403 in Chinese
-    for response in [api.get(HOUSEHOLDS), api.get(f"{HOUSEHOLDS}/{household.pk}"),
-                     api.get(f"/api/v1/persons/{person.pk}"),
-                     api.post(f"/api/v1/persons/{person.pk}/id-number/reveal", {"reason": "核对"})]:
+    for response in [
+        api.get(HOUSEHOLDS),
+        api.get(f"{HOUSEHOLDS}/{household.pk}"),
+        api.get(f"/api/v1/persons/{person.pk}"),
+        api.post(f"/api/v1/persons/{person.pk}/id-number/reveal", {"reason": "核对"}),
+    ]:
         assert response.status_code == 403
         assert "查看低收入人口数据库" in response.json()["detail"]
 
@@ -130,18 +154,20 @@ def test_list_items_carry_the_documented_fields_with_masked_id_numbers(county: A
     body = response.json()
     assert set(body) == {"items", "count"}
     assert body["count"] == 1
-    assert body["items"] == [{
-        "id": household.pk,
-        "household_number": household.household_number,
-        "region_code": VILLAGE_A1,
-        "region_name": "羊毫街社区居民委员会",
-        "urban_rural": "rural",
-        "status": "active",
-        "head_name": "李大",
-        "head_id_number_masked": id_numbers.mask(head.id_number),
-        "member_count": 3,
-        "categories": ["dibao", "relapse_watch"],
-    }]
+    assert body["items"] == [
+        {
+            "id": household.pk,
+            "household_number": household.household_number,
+            "region_code": VILLAGE_A1,
+            "region_name": "羊毫街社区居民委员会",
+            "urban_rural": "rural",
+            "status": "active",
+            "head_name": "李大",
+            "head_id_number_masked": id_numbers.mask(head.id_number),
+            "member_count": 3,
+            "categories": ["dibao", "relapse_watch"],
+        }
+    ]
     assert head.id_number not in response.content.decode()
 
 
@@ -182,13 +208,17 @@ def test_list_refuses_a_page_size_above_500_in_chinese_rather_than_shortening_th
     assert response.json()["detail"] == "请求参数有误：page_size: 不能大于500"
 
 
-@pytest.mark.parametrize(("params", "problem"), [
-    ({"page": 0}, "page: 不能小于1"),
-    ({"page": 10**18}, "page: 不能大于10000000"),
-    ({"page_size": "abc"}, "page_size: 应为整数"),
-    ({"category": "rich"}, "category: 应为以下之一"),
-    ({"region": "14a7"}, "region: 格式不正确"),
-], ids=["页码为0", "页码过大", "每页条数不是整数", "类别不存在", "区划代码含字母"])
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({"page": 0}, "page: 不能小于1"),
+        ({"page": 10**18}, "page: 不能大于10000000"),
+        ({"page_size": "abc"}, "page_size: 应为整数"),
+        ({"category": "rich"}, "category: 应为以下之一"),
+        ({"region": "14a7"}, "region: 格式不正确"),
+    ],
+    ids=["页码为0", "页码过大", "每页条数不是整数", "类别不存在", "区划代码含字母"],
+)
 def test_list_refuses_bad_parameters_in_chinese(county: Api, params: dict[str, Any], problem: str) -> None:
     response = county.get(HOUSEHOLDS, **params)
     assert response.status_code == 422
@@ -218,8 +248,9 @@ def test_list_filters_by_region_prefix(county: Api, households_everywhere: dict[
     assert [i["region_code"] for i in village_b1["items"]] == [VILLAGE_B1]
 
 
-def test_list_region_filter_cannot_widen_the_jurisdiction(client: Client,
-                                                          households_everywhere: dict[str, Household]) -> None:
+def test_list_region_filter_cannot_widen_the_jurisdiction(
+    client: Client, households_everywhere: dict[str, Household]
+) -> None:
     village = api_for(client, Role.VILLAGE_INFO_WORKER)
     assert village.get(HOUSEHOLDS, region="140702").json()["count"] == 1
     assert village.get(HOUSEHOLDS, region="140703").json()["count"] == 0
@@ -253,14 +284,14 @@ def test_list_searches_by_exact_id_number_name_prefix_and_household_number(count
 
 
 def test_list_search_by_id_number_finds_nothing_outside_the_jurisdiction(
-        client: Client, households_everywhere: dict[str, Household]) -> None:
+    client: Client, households_everywhere: dict[str, Household]
+) -> None:
     village = api_for(client, Role.VILLAGE_INFO_WORKER)
     outsider = head_of(households_everywhere[VILLAGE_B1]).id_number
     assert village.get(HOUSEHOLDS, q=outsider).json() == {"items": [], "count": 0}
 
 
-def test_list_query_count_does_not_grow_with_the_page(client: Client,
-                                                      django_assert_max_num_queries: Any) -> None:
+def test_list_query_count_does_not_grow_with_the_page(client: Client, django_assert_max_num_queries: Any) -> None:
     # given 40 households of 3 members, each with categories
     for _ in range(40):
         household = factories.make_household(VILLAGE_A1, members=3)
@@ -282,52 +313,115 @@ def test_list_query_count_does_not_grow_with_the_page(client: Client,
 def documented_household(db: None) -> Household:
     """A household with history: a member who moved out, incomes, a disability, 低保 then 特困 for one."""
     household = factories.make_household(VILLAGE_A2, members=3, head_name="孙福", urban_rural="urban")
-    Household.objects.filter(pk=household.pk).update(financial_assets=Decimal("3200.50"), house_count=1,
-                                                     vehicle_count=0, phone="13800000000")
+    Household.objects.filter(pk=household.pk).update(
+        financial_assets=Decimal("3200.50"), house_count=1, vehicle_count=0, phone="13800000000"
+    )
     household.refresh_from_db()
     head = head_of(household)
-    Person.objects.filter(pk=head.pk).update(disability_type="physical", disability_grade=2,
-                                             self_care="partial", labour_capacity="none",
-                                             health="serious_illness")
+    Person.objects.filter(pk=head.pk).update(
+        disability_type="physical",
+        disability_grade=2,
+        self_care="partial",
+        labour_capacity="none",
+        health="serious_illness",
+    )
     daughter = Membership.objects.get(household=household, relation="son").person
     Person.objects.filter(pk=daughter.pk).update(student="senior_secondary")
-    Income.objects.create(household=household, person=head, type="pension", amount=Decimal("1200"),
-                          period="month", valid_from=dt.date(2024, 1, 1))
-    Income.objects.create(household=household, person=head, type="wage", amount=Decimal("900.5"),
-                          period="month", valid_from=dt.date(2023, 1, 1), valid_to=dt.date(2023, 12, 31))
+    Income.objects.create(
+        household=household,
+        person=head,
+        type="pension",
+        amount=Decimal("1200"),
+        period="month",
+        valid_from=dt.date(2024, 1, 1),
+    )
+    Income.objects.create(
+        household=household,
+        person=head,
+        type="wage",
+        amount=Decimal("900.5"),
+        period="month",
+        valid_from=dt.date(2023, 1, 1),
+        valid_to=dt.date(2023, 12, 31),
+    )
     spouse = Membership.objects.get(household=household, relation="spouse")
     spouse.valid_to = dt.date(2025, 3, 31)
     spouse.save()
-    enroll(household, "dibao", valid_from=dt.date(2023, 5, 1), valid_to=dt.date(2024, 12, 31),
-           amount_month=Decimal("980"), decision_number="榆民低〔2023〕12号", end_reason="纳入特困")
-    enroll(household, "tekun", person=head, valid_from=dt.date(2025, 1, 1), amount_month=Decimal("1105.00"),
-           decision_number="榆民特〔2025〕3号")
+    enroll(
+        household,
+        "dibao",
+        valid_from=dt.date(2023, 5, 1),
+        valid_to=dt.date(2024, 12, 31),
+        amount_month=Decimal("980"),
+        decision_number="榆民低〔2023〕12号",
+        end_reason="纳入特困",
+    )
+    enroll(
+        household,
+        "tekun",
+        person=head,
+        valid_from=dt.date(2025, 1, 1),
+        amount_month=Decimal("1105.00"),
+        decision_number="榆民特〔2025〕3号",
+    )
     enroll(household, "relapse_watch", valid_from=dt.date(2025, 2, 1))
     return household
 
 
 def test_household_detail_reports_members_incomes_categories_and_history(
-        county: Api, documented_household: Household) -> None:
+    county: Api, documented_household: Household
+) -> None:
     household = documented_household
     head = head_of(household)
     response = county.get(f"{HOUSEHOLDS}/{household.pk}")
     assert response.status_code == 200
     body = response.json()
-    assert {k: body[k] for k in ("id", "household_number", "region_code", "region_name", "urban_rural",
-                                 "status", "financial_assets", "house_count", "vehicle_count")} == {
-        "id": household.pk, "household_number": household.household_number, "region_code": VILLAGE_A2,
-        "region_name": "桥西社区居民委员会", "urban_rural": "urban", "status": "active", "financial_assets": "3200.50",
-        "house_count": 1, "vehicle_count": 0}
+    assert {
+        k: body[k]
+        for k in (
+            "id",
+            "household_number",
+            "region_code",
+            "region_name",
+            "urban_rural",
+            "status",
+            "financial_assets",
+            "house_count",
+            "vehicle_count",
+        )
+    } == {
+        "id": household.pk,
+        "household_number": household.household_number,
+        "region_code": VILLAGE_A2,
+        "region_name": "桥西社区居民委员会",
+        "urban_rural": "urban",
+        "status": "active",
+        "financial_assets": "3200.50",
+        "house_count": 1,
+        "vehicle_count": 0,
+    }
     assert body["region_full_name"] == "山西省晋中市榆次区北关街道桥西社区居民委员会"
     # current members only, head first, with the facts the rules need
     assert [m["relation"] for m in body["members"]] == ["head", "son"]
     head_row = body["members"][0]
     assert head_row == {
-        "id": head.pk, "name": "孙福", "id_number_masked": id_numbers.mask(head.id_number), "sex": "male",
-        "birth_date": "1960-05-01", "status": "active", "hukou_type": "urban",
-        "disability": {"type": "physical", "grade": 2}, "self_care": "partial", "labour_capacity": "none",
-        "health": "serious_illness", "student": None, "care_setting": None, "special_status": "none",
-        "relation": "head", "in_household": True, "member_since": "2024-01-01",
+        "id": head.pk,
+        "name": "孙福",
+        "id_number_masked": id_numbers.mask(head.id_number),
+        "sex": "male",
+        "birth_date": "1960-05-01",
+        "status": "active",
+        "hukou_type": "urban",
+        "disability": {"type": "physical", "grade": 2},
+        "self_care": "partial",
+        "labour_capacity": "none",
+        "health": "serious_illness",
+        "student": None,
+        "care_setting": None,
+        "special_status": "none",
+        "relation": "head",
+        "in_household": True,
+        "member_since": "2024-01-01",
         "incomes": [{"type": "pension", "amount": "1200.00", "period": "month", "valid_from": "2024-01-01"}],
     }
     assert body["members"][1]["disability"] is None
@@ -343,7 +437,10 @@ def test_household_detail_reports_members_incomes_categories_and_history(
     assert body["category_history"][0]["end_reason"] == "纳入特困"
     # the spouse who left is in the membership history, not among the members
     assert [(m["relation"], m["valid_to"]) for m in body["membership_history"]] == [
-        ("head", None), ("spouse", "2025-03-31"), ("son", None)]
+        ("head", None),
+        ("spouse", "2025-03-31"),
+        ("son", None),
+    ]
 
 
 def test_household_detail_never_shows_a_full_id_number(county: Api, documented_household: Household) -> None:
@@ -361,13 +458,20 @@ def test_household_detail_reports_unknown_assets_as_null_not_zero(county: Api) -
     assert body["house_count"] is None
 
 
-def test_household_detail_query_count_does_not_grow_with_members(client: Client, documented_household: Household,
-                                                                 django_assert_max_num_queries: Any) -> None:
+def test_household_detail_query_count_does_not_grow_with_members(
+    client: Client, documented_household: Household, django_assert_max_num_queries: Any
+) -> None:
     api = api_for(client, Role.COUNTY_MANAGER)
     big = factories.make_household(VILLAGE_A1, members=6)
     for membership in Membership.objects.filter(household=big):
-        Income.objects.create(household=big, person=membership.person, type="wage", amount=Decimal("100"),
-                              period="month", valid_from=dt.date(2024, 1, 1))
+        Income.objects.create(
+            household=big,
+            person=membership.person,
+            type="wage",
+            amount=Decimal("100"),
+            period="month",
+            valid_from=dt.date(2024, 1, 1),
+        )
         enroll(big, "relapse_watch", person=membership.person)
     # token, household, members, their incomes, enrollments, region path, membership history
     for household in (documented_household, big):
@@ -389,7 +493,8 @@ def test_a_household_id_that_is_not_a_number_is_a_422(county: Api) -> None:
 
 
 def test_person_detail_reports_facts_household_and_covering_enrollments(
-        county: Api, documented_household: Household) -> None:
+    county: Api, documented_household: Household
+) -> None:
     household = documented_household
     head = head_of(household)
     # an enrollment of another member does not cover the head
@@ -401,15 +506,23 @@ def test_person_detail_reports_facts_household_and_covering_enrollments(
     assert body["id_number_masked"] == id_numbers.mask(head.id_number)
     assert head.id_number not in response.content.decode()
     assert (body["household_id"], body["household_number"], body["relation"], body["in_household"]) == (
-        household.pk, household.household_number, "head", True)
+        household.pk,
+        household.household_number,
+        "head",
+        True,
+    )
     assert body["region_code"] == VILLAGE_A2
     assert body["disability"] == {"type": "physical", "grade": 2}
     assert [(e["category"], e["person_id"]) for e in body["enrollments"]] == [
-        ("dibao", None), ("tekun", head.pk), ("relapse_watch", None)]
+        ("dibao", None),
+        ("tekun", head.pk),
+        ("relapse_watch", None),
+    ]
 
 
-def test_person_detail_query_count_is_fixed(client: Client, documented_household: Household,
-                                            django_assert_max_num_queries: Any) -> None:
+def test_person_detail_query_count_is_fixed(
+    client: Client, documented_household: Household, django_assert_max_num_queries: Any
+) -> None:
     api = api_for(client, Role.COUNTY_MANAGER)
     head = head_of(documented_household)
     # token, person, current membership, covering enrollments
@@ -434,13 +547,15 @@ VISIBLE = {
     (Role.COUNTY_MANAGER, "140702000000"): {VILLAGE_A1, VILLAGE_A2, VILLAGE_B1},
     (Role.DEPARTMENT_USER, "140702000000"): {VILLAGE_A1, VILLAGE_A2, VILLAGE_B1},
 }
-LEVELS = [pytest.param(role, region, visible, id=f"{role.label}@{region}")
-          for (role, region), visible in VISIBLE.items()]
+LEVELS = [
+    pytest.param(role, region, visible, id=f"{role.label}@{region}") for (role, region), visible in VISIBLE.items()
+]
 
 
 @pytest.mark.parametrize(("role", "region", "visible"), LEVELS)
-def test_list_shows_exactly_the_jurisdiction(client: Client, households_everywhere: dict[str, Household],
-                                             role: Role, region: str, visible: set[str]) -> None:
+def test_list_shows_exactly_the_jurisdiction(
+    client: Client, households_everywhere: dict[str, Household], role: Role, region: str, visible: set[str]
+) -> None:
     api = api_for(client, role, region)
     body = api.get(HOUSEHOLDS).json()
     assert {item["region_code"] for item in body["items"]} == visible
@@ -449,8 +564,8 @@ def test_list_shows_exactly_the_jurisdiction(client: Client, households_everywhe
 
 @pytest.mark.parametrize(("role", "region", "visible"), LEVELS)
 def test_household_and_person_outside_the_jurisdiction_are_404_like_missing(
-        client: Client, households_everywhere: dict[str, Household], role: Role, region: str,
-        visible: set[str]) -> None:
+    client: Client, households_everywhere: dict[str, Household], role: Role, region: str, visible: set[str]
+) -> None:
     api = api_for(client, role, region)
     missing_household = api.get(f"{HOUSEHOLDS}/999999")
     missing_person = api.get("/api/v1/persons/999999")
@@ -470,8 +585,8 @@ def test_household_and_person_outside_the_jurisdiction_are_404_like_missing(
 
 @pytest.mark.parametrize(("role", "region", "visible"), LEVELS)
 def test_reveal_outside_the_jurisdiction_is_404_and_leaves_no_audit(
-        client: Client, households_everywhere: dict[str, Household], role: Role, region: str,
-        visible: set[str]) -> None:
+    client: Client, households_everywhere: dict[str, Household], role: Role, region: str, visible: set[str]
+) -> None:
     api = api_for(client, role, region)
     for code, household in households_everywhere.items():
         if code in visible:
@@ -484,7 +599,8 @@ def test_reveal_outside_the_jurisdiction_is_404_and_leaves_no_audit(
 
 
 def test_a_person_outside_the_jurisdiction_cannot_be_reached_through_an_enrollment_inside(
-        client: Client, households_everywhere: dict[str, Household]) -> None:
+    client: Client, households_everywhere: dict[str, Household]
+) -> None:
     # given a person in 太谷区 whose old individual enrollment was in a 榆次区 household
     outsider = head_of(households_everywhere[OTHER_COUNTY_VILLAGE])
     enroll(households_everywhere[VILLAGE_A1], "tekun", person=outsider, valid_to=dt.date(2024, 12, 31))
@@ -502,19 +618,29 @@ def test_a_person_outside_the_jurisdiction_cannot_be_reached_through_an_enrollme
 def test_reveal_returns_the_full_number_and_records_who_why_and_from_where(client: Client, role: Role) -> None:
     person = head_of(factories.make_household(VILLAGE_A1))
     api = api_for(client, role)
-    response = api.client.post(f"/api/v1/persons/{person.pk}/id-number/reveal", {"reason": "  核对医疗救助申请  "},
-                               content_type="application/json", headers=api.headers, REMOTE_ADDR="10.1.2.3")
+    response = api.client.post(
+        f"/api/v1/persons/{person.pk}/id-number/reveal",
+        {"reason": "  核对医疗救助申请  "},
+        content_type="application/json",
+        headers=api.headers,
+        REMOTE_ADDR="10.1.2.3",
+    )
     assert response.status_code == 200
     assert response.json() == {"id_number": person.id_number}
     assert response["Cache-Control"] == "no-store"
     event = AuditEvent.objects.get(tag=AuditTag.ID_NUMBER_REVEAL)
-    assert (event.actor_id, event.subject_type, event.subject_id, event.reason, event.channel, event.ip_address,
-            event.region_code) == (api.user.pk, "person", str(person.pk), "核对医疗救助申请", "api", "10.1.2.3",
-                                   VILLAGE_A1)
+    assert (
+        event.actor_id,
+        event.subject_type,
+        event.subject_id,
+        event.reason,
+        event.channel,
+        event.ip_address,
+        event.region_code,
+    ) == (api.user.pk, "person", str(person.pk), "核对医疗救助申请", "api", "10.1.2.3", VILLAGE_A1)
 
 
-@pytest.mark.parametrize("role", [Role.VILLAGE_INFO_WORKER, Role.DEPARTMENT_USER, Role.SUPERVISOR,
-                                  Role.SYSTEM_ADMIN])
+@pytest.mark.parametrize("role", [Role.VILLAGE_INFO_WORKER, Role.DEPARTMENT_USER, Role.SUPERVISOR, Role.SYSTEM_ADMIN])
 def test_reveal_is_refused_in_chinese_to_roles_without_the_right(client: Client, role: Role) -> None:
     person = head_of(factories.make_household(VILLAGE_A1))
     response = api_for(client, role).post(f"/api/v1/persons/{person.pk}/id-number/reveal", {"reason": "核对"})
@@ -524,11 +650,15 @@ def test_reveal_is_refused_in_chinese_to_roles_without_the_right(client: Client,
     assert not AuditEvent.objects.filter(tag=AuditTag.ID_NUMBER_REVEAL).exists()
 
 
-@pytest.mark.parametrize(("body", "status", "detail"), [
-    ({"reason": ""}, 422, "请求参数有误：payload.reason: 不能为空"),
-    ({}, 422, "请求参数有误：payload.reason: 必须填写"),
-    ({"reason": "   "}, 400, "请填写查看完整身份证号的事由。"),
-], ids=["事由为空", "缺少事由", "事由只有空格"])
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        ({"reason": ""}, 422, "请求参数有误：payload.reason: 不能为空"),
+        ({}, 422, "请求参数有误：payload.reason: 必须填写"),
+        ({"reason": "   "}, 400, "请填写查看完整身份证号的事由。"),
+    ],
+    ids=["事由为空", "缺少事由", "事由只有空格"],
+)
 def test_reveal_requires_a_reason(client: Client, body: dict[str, Any], status: int, detail: str) -> None:
     person = head_of(factories.make_household(VILLAGE_A1))
     response = api_for(client, Role.TOWNSHIP_OFFICER).post(f"/api/v1/persons/{person.pk}/id-number/reveal", body)

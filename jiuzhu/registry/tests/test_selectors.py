@@ -20,10 +20,16 @@ pytestmark = pytest.mark.django_db
 ON = dt.date(2025, 6, 30)
 
 
-def enrol(household: Household, category: str, valid_from: dt.date, valid_to: dt.date | None = None,
-          person: Person | None = None) -> CategoryEnrollment:
-    return CategoryEnrollment.objects.create(household=household, category=category, valid_from=valid_from,
-                                             valid_to=valid_to, person=person)
+def enrol(
+    household: Household,
+    category: str,
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+    person: Person | None = None,
+) -> CategoryEnrollment:
+    return CategoryEnrollment.objects.create(
+        household=household, category=category, valid_from=valid_from, valid_to=valid_to, person=person
+    )
 
 
 def members(household: Household) -> list[Person]:
@@ -50,8 +56,9 @@ def test_who_was_in_dibao_in_this_village_on_2025_06_30(county_manager: User) ->
     enrol(marginal_instead, "marginal", dt.date(2024, 1, 1))
     enrol(other_village, "dibao", dt.date(2024, 1, 1))
     # when asked for the village on that day
-    found = selectors.enrollments_active_on(user=county_manager, category="dibao", on=ON,
-                                            region_code=factories.VILLAGE_A1)
+    found = selectors.enrollments_active_on(
+        user=county_manager, category="dibao", on=ON, region_code=factories.VILLAGE_A1
+    )
     # then exactly those in force on the day, both ends inclusive
     assert {e.household_id for e in found} == {open_since_2024.pk, ends_that_day.pk, starts_that_day.pk}
     # and the whole county adds the other village
@@ -71,13 +78,13 @@ def test_persons_in_dibao_on_a_day_follow_membership_dates(county_manager: User)
     outside = factories.make_household(factories.VILLAGE_B1)
     enrol(outside, "dibao", dt.date(2024, 1, 1))
 
-    village = selectors.persons_in_category_on(user=county_manager, category="dibao", on=ON,
-                                               region_code=factories.VILLAGE_A1)
+    village = selectors.persons_in_category_on(
+        user=county_manager, category="dibao", on=ON, region_code=factories.VILLAGE_A1
+    )
     assert set(village) == {head, spouse, alone_spouse}
 
     worker = factories.make_user(Role.VILLAGE_INFO_WORKER, factories.VILLAGE_A1)
-    assert set(selectors.persons_in_category_on(user=worker, category="dibao", on=ON)) == {head, spouse,
-                                                                                            alone_spouse}
+    assert set(selectors.persons_in_category_on(user=worker, category="dibao", on=ON)) == {head, spouse, alone_spouse}
     officer_b = factories.make_user(Role.TOWNSHIP_OFFICER, factories.TOWNSHIP_B)
     assert set(selectors.persons_in_category_on(user=officer_b, category="dibao", on=ON)) == set(members(outside))
 
@@ -115,15 +122,18 @@ def test_household_search_matches_current_members_only(county_manager: User) -> 
     assert list(by_name) == [household]
 
 
-@pytest.mark.parametrize(("text", "is_id", "is_name"), [
-    pytest.param("14070219600501123X", True, False, id="18位身份证号"),
-    pytest.param("14070219600501123x", True, False, id="小写x的身份证号"),
-    pytest.param("14070200100200001", False, False, id="户编号"),
-    pytest.param("YC-2023-01", False, False, id="外来户编号"),
-    pytest.param("张", False, True, id="姓"),
-    pytest.param(" 欧阳秀 ", False, True, id="复姓和名"),
-    pytest.param("", False, False, id="空"),
-])
+@pytest.mark.parametrize(
+    ("text", "is_id", "is_name"),
+    [
+        pytest.param("14070219600501123X", True, False, id="18位身份证号"),
+        pytest.param("14070219600501123x", True, False, id="小写x的身份证号"),
+        pytest.param("14070200100200001", False, False, id="户编号"),
+        pytest.param("YC-2023-01", False, False, id="外来户编号"),
+        pytest.param("张", False, True, id="姓"),
+        pytest.param(" 欧阳秀 ", False, True, id="复姓和名"),
+        pytest.param("", False, False, id="空"),
+    ],
+)
 def test_search_text_is_read_as_id_number_household_number_or_name(text: str, is_id: bool, is_name: bool) -> None:
     assert selectors.looks_like_id_number(text) is is_id
     assert selectors.looks_like_name(text) is is_name
@@ -197,13 +207,16 @@ def test_region_options_follow_the_jurisdiction(county_manager: User, village_wo
     assert next(o for o in villages if o.code == factories.VILLAGE_B1).parent_name == "锦纶街道"
 
 
-@pytest.mark.parametrize(("official", "short"), [
-    pytest.param("羊毫街社区居民委员会", "羊毫街社区", id="社区居民委员会→社区"),
-    pytest.param("南砖井村村民委员会", "南砖井村", id="某村村民委员会→某村"),
-    pytest.param("东阳村民委员会", "东阳村", id="村民委员会→村"),
-    pytest.param("西街居民委员会", "西街居委会", id="居民委员会→居委会"),
-    pytest.param("北关街道", "北关街道", id="其他名称不变"),
-])
+@pytest.mark.parametrize(
+    ("official", "short"),
+    [
+        pytest.param("羊毫街社区居民委员会", "羊毫街社区", id="社区居民委员会→社区"),
+        pytest.param("南砖井村村民委员会", "南砖井村", id="某村村民委员会→某村"),
+        pytest.param("东阳村民委员会", "东阳村", id="村民委员会→村"),
+        pytest.param("西街居民委员会", "西街居委会", id="居民委员会→居委会"),
+        pytest.param("北关街道", "北关街道", id="其他名称不变"),
+    ],
+)
 def test_short_region_name(official: str, short: str) -> None:
     assert selectors.short_region_name(official) == short
 

@@ -24,13 +24,20 @@ def head_data(**extra: object) -> dict[str, object]:
 
 
 def new_household(actor: User, village: str = factories.VILLAGE_A1, **head: object) -> Household:
-    return services.household_create(actor=actor, region=factories.region(village), head=head_data(**head),
-                                     urban_rural="rural", address="羊毫街1号", valid_from=dt.date(2024, 1, 1))
+    return services.household_create(
+        actor=actor,
+        region=factories.region(village),
+        head=head_data(**head),
+        urban_rural="rural",
+        address="羊毫街1号",
+        valid_from=dt.date(2024, 1, 1),
+    )
 
 
 def member(household: Household, relation: str = "head") -> Membership:
-    return Membership.objects.select_related("person").get(household=household, relation=relation,
-                                                           valid_to__isnull=True)
+    return Membership.objects.select_related("person").get(
+        household=household, relation=relation, valid_to__isnull=True
+    )
 
 
 # ---------------------------------------------------------------- households and persons
@@ -59,8 +66,12 @@ def test_household_create_with_a_bad_id_writes_nothing(village_worker: User) -> 
     good = factories.id_number()
     bad = good[:17] + ("1" if good[17] == "0" else "0")
     with pytest.raises(services.RegistryValidationError) as refused:
-        services.household_create(actor=village_worker, region=factories.region(factories.VILLAGE_A1),
-                                  head={"name": "错号", "id_number": bad}, urban_rural="rural")
+        services.household_create(
+            actor=village_worker,
+            region=factories.region(factories.VILLAGE_A1),
+            head={"name": "错号", "id_number": bad},
+            urban_rural="rural",
+        )
     assert [(p.field, p.label) for p in refused.value.problems] == [("id_number", "身份证号")]
     assert refused.value.problems[0].message.startswith("校验位错误：第18位应为")
     assert not Household.objects.exists()
@@ -74,8 +85,11 @@ def test_person_update_keeps_old_values_in_the_audit_with_masked_ids(village_wor
     old_number = head.id_number
     corrected = factories.id_number(birth=dt.date(1958, 2, 3))
     # when the number and labour capacity are corrected
-    services.person_update(actor=village_worker, person=head,
-                           changes={"id_number": corrected, "labour_capacity": "partial", "birth_date": None})
+    services.person_update(
+        actor=village_worker,
+        person=head,
+        changes={"id_number": corrected, "labour_capacity": "partial", "birth_date": None},
+    )
     # then the person holds the new values, and the audit the old and new ones, numbers masked
     head.refresh_from_db()
     assert head.id_number == corrected
@@ -99,8 +113,11 @@ def test_person_update_without_change_writes_no_audit(village_worker: User) -> N
 def test_person_update_refuses_a_second_head(village_worker: User) -> None:
     household = new_household(village_worker)
     spouse = services.person_add_to_household(
-        actor=village_worker, household=household, relation="spouse",
-        person_data={"name": "钱秀英", "id_number": factories.id_number(birth=dt.date(1960, 1, 1), sex="female")})
+        actor=village_worker,
+        household=household,
+        relation="spouse",
+        person_data={"name": "钱秀英", "id_number": factories.id_number(birth=dt.date(1960, 1, 1), sex="female")},
+    )
     with pytest.raises(services.RegistryValidationError, match="该户已有户主"):
         services.person_update(actor=village_worker, person=spouse, changes={}, relation="head")
     assert member(household, "spouse").person == spouse
@@ -111,8 +128,9 @@ def test_person_add_refuses_an_id_already_active_elsewhere(village_worker: User)
     taken = member(first).person.id_number
     second = factories.make_household(factories.VILLAGE_A1)
     with pytest.raises(services.RegistryValidationError, match="已登记在另一户"):
-        services.person_add_to_household(actor=village_worker, household=second, relation="son",
-                                         person_data={"name": "重复", "id_number": taken})
+        services.person_add_to_household(
+            actor=village_worker, household=second, relation="son", person_data={"name": "重复", "id_number": taken}
+        )
 
 
 @pytest.mark.parametrize("role", [Role.TOWNSHIP_REVIEWER, Role.DEPARTMENT_USER, Role.SUPERVISOR, Role.SYSTEM_ADMIN])
@@ -132,8 +150,9 @@ def test_roles_without_edit_right_cannot_write(role: Role) -> None:
 def test_membership_end_keeps_the_row_and_marks_the_person(village_worker: User) -> None:
     household = factories.make_household(factories.VILLAGE_A1, members=2, valid_from=dt.date(2024, 1, 1))
     spouse = member(household, "spouse")
-    services.membership_end(actor=village_worker, membership=spouse, on=dt.date(2025, 6, 3), status="deceased",
-                            reason="病故")
+    services.membership_end(
+        actor=village_worker, membership=spouse, on=dt.date(2025, 6, 3), status="deceased", reason="病故"
+    )
     spouse.refresh_from_db()
     person = Person.objects.get(pk=spouse.person_id)
     assert spouse.valid_to == dt.date(2025, 6, 3)
@@ -149,16 +168,20 @@ def test_membership_end_twice_or_before_start_is_refused(village_worker: User) -
     household = factories.make_household(factories.VILLAGE_A1, members=2, valid_from=dt.date(2024, 1, 1))
     spouse = member(household, "spouse")
     with pytest.raises(DomainError, match="不能早于起始日期"):
-        services.membership_end(actor=village_worker, membership=spouse, on=dt.date(2023, 12, 31),
-                                status="moved_out", reason="迁出")
+        services.membership_end(
+            actor=village_worker, membership=spouse, on=dt.date(2023, 12, 31), status="moved_out", reason="迁出"
+        )
     with pytest.raises(DomainError, match="只能是“迁出”或“死亡”"):
-        services.membership_end(actor=village_worker, membership=spouse, on=dt.date(2025, 1, 1),
-                                status="active", reason="?")
-    services.membership_end(actor=village_worker, membership=spouse, on=dt.date(2025, 1, 1), status="moved_out",
-                            reason="迁出")
+        services.membership_end(
+            actor=village_worker, membership=spouse, on=dt.date(2025, 1, 1), status="active", reason="?"
+        )
+    services.membership_end(
+        actor=village_worker, membership=spouse, on=dt.date(2025, 1, 1), status="moved_out", reason="迁出"
+    )
     with pytest.raises(DomainError, match="已经终止"):
-        services.membership_end(actor=village_worker, membership=spouse, on=dt.date(2025, 2, 1),
-                                status="moved_out", reason="迁出")
+        services.membership_end(
+            actor=village_worker, membership=spouse, on=dt.date(2025, 2, 1), status="moved_out", reason="迁出"
+        )
     assert AuditEvent.objects.filter(tag=AuditTag.MEMBERSHIP_END).count() == 1
 
 
@@ -167,50 +190,69 @@ def test_membership_end_twice_or_before_start_is_refused(village_worker: User) -
 
 def test_enrollment_statuses_exclude_one_another_but_tags_do_not(township_officer: User) -> None:
     household = factories.make_household(factories.VILLAGE_A1)
-    services.enrollment_start(actor=township_officer, household=household, category="dibao",
-                              valid_from=dt.date(2024, 1, 1), amount_month=Decimal("500.00"))
+    services.enrollment_start(
+        actor=township_officer,
+        household=household,
+        category="dibao",
+        valid_from=dt.date(2024, 1, 1),
+        amount_month=Decimal("500.00"),
+    )
     with pytest.raises(DomainError, match="该家庭已是“低保”，请先办理退出再纳入“特困”"):
-        services.enrollment_start(actor=township_officer, household=household, category="tekun",
-                                  valid_from=dt.date(2025, 1, 1))
+        services.enrollment_start(
+            actor=township_officer, household=household, category="tekun", valid_from=dt.date(2025, 1, 1)
+        )
     with pytest.raises(DomainError, match="已在“低保”中"):
-        services.enrollment_start(actor=township_officer, household=household, category="dibao",
-                                  valid_from=dt.date(2025, 1, 1))
-    services.enrollment_start(actor=township_officer, household=household, category="relapse_watch",
-                              valid_from=dt.date(2025, 1, 1))
+        services.enrollment_start(
+            actor=township_officer, household=household, category="dibao", valid_from=dt.date(2025, 1, 1)
+        )
+    services.enrollment_start(
+        actor=township_officer, household=household, category="relapse_watch", valid_from=dt.date(2025, 1, 1)
+    )
     assert sorted(CategoryEnrollment.objects.values_list("category", flat=True)) == ["dibao", "relapse_watch"]
 
 
 def test_enrollment_after_exit_may_start_the_next_day_but_not_overlap(township_officer: User) -> None:
     household = factories.make_household(factories.VILLAGE_A1)
-    dibao = services.enrollment_start(actor=township_officer, household=household, category="dibao",
-                                      valid_from=dt.date(2024, 1, 1))
+    dibao = services.enrollment_start(
+        actor=township_officer, household=household, category="dibao", valid_from=dt.date(2024, 1, 1)
+    )
     services.enrollment_end(actor=township_officer, enrollment=dibao, on=dt.date(2025, 3, 31), reason="渐退期满")
     # a backdated start inside the ended period would make the history say two things at once
     with pytest.raises(DomainError, match="早于此前“低保”认定的终止日期2025-03-31"):
-        services.enrollment_start(actor=township_officer, household=household, category="marginal",
-                                  valid_from=dt.date(2025, 3, 1))
-    marginal = services.enrollment_start(actor=township_officer, household=household, category="marginal",
-                                         valid_from=dt.date(2025, 4, 1))
+        services.enrollment_start(
+            actor=township_officer, household=household, category="marginal", valid_from=dt.date(2025, 3, 1)
+        )
+    marginal = services.enrollment_start(
+        actor=township_officer, household=household, category="marginal", valid_from=dt.date(2025, 4, 1)
+    )
     assert marginal.valid_from == dt.date(2025, 4, 1)
 
 
 def test_an_individual_status_is_separate_from_the_household_one(township_officer: User) -> None:
     household = factories.make_household(factories.VILLAGE_A1, members=2)
     spouse = member(household, "spouse").person
-    services.enrollment_start(actor=township_officer, household=household, category="dibao",
-                              valid_from=dt.date(2024, 1, 1))
-    tekun = services.enrollment_start(actor=township_officer, household=household, category="tekun",
-                                      person=spouse, valid_from=dt.date(2024, 6, 1))
+    services.enrollment_start(
+        actor=township_officer, household=household, category="dibao", valid_from=dt.date(2024, 1, 1)
+    )
+    tekun = services.enrollment_start(
+        actor=township_officer, household=household, category="tekun", person=spouse, valid_from=dt.date(2024, 6, 1)
+    )
     assert tekun.person == spouse
     with pytest.raises(DomainError, match="该人员已是“特困”"):
-        services.enrollment_start(actor=township_officer, household=household, category="marginal",
-                                  person=spouse, valid_from=dt.date(2025, 1, 1))
+        services.enrollment_start(
+            actor=township_officer,
+            household=household,
+            category="marginal",
+            person=spouse,
+            valid_from=dt.date(2025, 1, 1),
+        )
 
 
 def test_enrollment_end_records_reason_and_refuses_a_date_before_start(township_officer: User) -> None:
     household = factories.make_household(factories.VILLAGE_A1)
-    dibao = services.enrollment_start(actor=township_officer, household=household, category="dibao",
-                                      valid_from=dt.date(2024, 1, 1))
+    dibao = services.enrollment_start(
+        actor=township_officer, household=household, category="dibao", valid_from=dt.date(2024, 1, 1)
+    )
     with pytest.raises(DomainError, match="退出日期不能早于纳入日期"):
         services.enrollment_end(actor=township_officer, enrollment=dibao, on=dt.date(2023, 1, 1), reason="x")
     services.enrollment_end(actor=township_officer, enrollment=dibao, on=dt.date(2025, 1, 31), reason="收入超标")
@@ -230,8 +272,9 @@ def test_id_number_reveal_needs_the_right_and_a_reason(township_officer: User, v
     with pytest.raises(DomainError, match="请填写查看完整身份证号的事由"):
         services.id_number_reveal(actor=township_officer, person=person, reason="  ")
     assert not AuditEvent.objects.exists()
-    number = services.id_number_reveal(actor=township_officer, person=person, reason=" 入户核查 ",
-                                       ip_address="10.1.2.3")
+    number = services.id_number_reveal(
+        actor=township_officer, person=person, reason=" 入户核查 ", ip_address="10.1.2.3"
+    )
     assert number == person.id_number
     event = AuditEvent.objects.get()
     assert (event.tag, event.reason, event.ip_address) == (AuditTag.ID_NUMBER_REVEAL, "入户核查", "10.1.2.3")

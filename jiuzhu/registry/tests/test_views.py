@@ -54,10 +54,17 @@ def logged_in(client: Client, role: Role, region_code: str | None = None) -> Use
     return user
 
 
-def enrol(household: Household, category: str, valid_from: dt.date, valid_to: dt.date | None = None,
-          person: Person | None = None, **fields: object) -> CategoryEnrollment:
-    return CategoryEnrollment.objects.create(household=household, category=category, valid_from=valid_from,
-                                             valid_to=valid_to, person=person, **fields)
+def enrol(
+    household: Household,
+    category: str,
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+    person: Person | None = None,
+    **fields: object,
+) -> CategoryEnrollment:
+    return CategoryEnrollment.objects.create(
+        household=household, category=category, valid_from=valid_from, valid_to=valid_to, person=person, **fields
+    )
 
 
 def head_of(household: Household) -> Person:
@@ -280,12 +287,30 @@ def test_detail_shows_facts_members_categories_and_history(client: Client) -> No
     household = factories.make_household(factories.VILLAGE_A1, members=3, head_name="张三", urban_rural="rural")
     head = head_of(household)
     child = Membership.objects.get(household=household, relation="son")
-    Person.objects.filter(pk=head.pk).update(disability_type="physical", disability_grade=2, self_care="partial",
-                                             labour_capacity="none", health="serious_illness")
-    Income.objects.create(household=household, person=head, type="wage", amount=Decimal("1200.50"), period="month",
-                          valid_from=dt.date(2024, 1, 1))
-    enrol(household, "dibao", dt.date(2023, 1, 1), valid_to=dt.date(2024, 12, 31), amount_month=Decimal("640.00"),
-          decision_number="榆民低〔2023〕8号", end_reason="收入超过标准")
+    Person.objects.filter(pk=head.pk).update(
+        disability_type="physical",
+        disability_grade=2,
+        self_care="partial",
+        labour_capacity="none",
+        health="serious_illness",
+    )
+    Income.objects.create(
+        household=household,
+        person=head,
+        type="wage",
+        amount=Decimal("1200.50"),
+        period="month",
+        valid_from=dt.date(2024, 1, 1),
+    )
+    enrol(
+        household,
+        "dibao",
+        dt.date(2023, 1, 1),
+        valid_to=dt.date(2024, 12, 31),
+        amount_month=Decimal("640.00"),
+        decision_number="榆民低〔2023〕8号",
+        end_reason="收入超过标准",
+    )
     enrol(household, "marginal", dt.date(2025, 1, 1))
     Membership.objects.filter(pk=child.pk).update(valid_to=dt.date(2025, 9, 1))
     Person.objects.filter(pk=child.person_id).update(status="moved_out")
@@ -412,8 +437,9 @@ def test_reveal_shows_the_full_number_and_audits_the_reason(client: Client) -> N
     assert "查看事由" in form
     assert person.id_number not in form
     # when the reason is given
-    response = client.post(f"/registry/persons/{person.pk}/reveal/", {"reason": "入户调查，核对证件"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/registry/persons/{person.pk}/reveal/", {"reason": "入户调查，核对证件"}, headers={"HX-Request": "true"}
+    )
     # then the fragment holds the full number, not cached, and the reveal is audited with the reason
     html = response.content.decode()
     check_fragment(html)
@@ -472,9 +498,17 @@ def test_create_household_with_its_head(client: Client) -> None:
     html = get_page(client, "/registry/households/new/")
     assert f'<option value="{factories.VILLAGE_A1}" selected>羊毫街社区</option>' in html
     number = factories.id_number(birth=dt.date(1970, 3, 8), sex="female")
-    response = client.post("/registry/households/new/", {
-        "village": factories.VILLAGE_A1, "urban_rural": "urban", "address": "羊毫街12号", "phone": "0354-3012345",
-        "valid_from": "2025-02-01", **head_form(number, **{"head-labour_capacity": "partial"})})
+    response = client.post(
+        "/registry/households/new/",
+        {
+            "village": factories.VILLAGE_A1,
+            "urban_rural": "urban",
+            "address": "羊毫街12号",
+            "phone": "0354-3012345",
+            "valid_from": "2025-02-01",
+            **head_form(number, **{"head-labour_capacity": "partial"}),
+        },
+    )
     household = Household.objects.get(address="羊毫街12号")
     assert response.status_code == 302
     assert response["Location"] == f"/registry/households/{household.pk}/"
@@ -494,9 +528,17 @@ def test_create_household_shows_the_check_character_error_next_to_the_id_field(c
     logged_in(client, Role.TOWNSHIP_OFFICER)
     valid = factories.id_number()
     wrong = valid[:17] + ("0" if valid[17] != "0" else "1")
-    html = post_page(client, "/registry/households/new/", {
-        "village": factories.VILLAGE_A1, "urban_rural": "rural", "address": "桥西1号", "valid_from": "2025-01-01",
-        **head_form(wrong)})
+    html = post_page(
+        client,
+        "/registry/households/new/",
+        {
+            "village": factories.VILLAGE_A1,
+            "urban_rural": "rural",
+            "address": "桥西1号",
+            "valid_from": "2025-01-01",
+            **head_form(wrong),
+        },
+    )
     assert f"校验位错误：第18位应为“{valid[17]}”" in field_errors(html, "id_head-id_number")
     assert "请按红字提示修改" in html
     assert not Household.objects.exists()
@@ -505,9 +547,17 @@ def test_create_household_shows_the_check_character_error_next_to_the_id_field(c
 def test_create_household_checks_birth_date_and_sex_against_the_id(client: Client) -> None:
     logged_in(client, Role.TOWNSHIP_OFFICER)
     number = factories.id_number(birth=dt.date(1960, 5, 1), sex="male")
-    html = post_page(client, "/registry/households/new/", {
-        "village": factories.VILLAGE_A1, "urban_rural": "rural", "address": "桥西1号", "valid_from": "2025-01-01",
-        **head_form(number, **{"head-birth_date": "1961-05-01", "head-sex": "female"})})
+    html = post_page(
+        client,
+        "/registry/households/new/",
+        {
+            "village": factories.VILLAGE_A1,
+            "urban_rural": "rural",
+            "address": "桥西1号",
+            "valid_from": "2025-01-01",
+            **head_form(number, **{"head-birth_date": "1961-05-01", "head-sex": "female"}),
+        },
+    )
     assert "与身份证号中的出生日期1960-05-01不一致" in field_errors(html, "id_head-birth_date")
     assert "与身份证号第17位所示性别“男”不一致" in field_errors(html, "id_head-sex")
     assert not Household.objects.exists()
@@ -522,9 +572,17 @@ def test_create_household_shows_every_missing_field_at_once(client: Client) -> N
 
 def test_village_worker_cannot_create_a_household_in_another_village(client: Client) -> None:
     logged_in(client, Role.VILLAGE_INFO_WORKER)
-    html = post_page(client, "/registry/households/new/", {
-        "village": factories.VILLAGE_A2, "urban_rural": "rural", "address": "桥西1号", "valid_from": "2025-01-01",
-        **head_form(factories.id_number())})
+    html = post_page(
+        client,
+        "/registry/households/new/",
+        {
+            "village": factories.VILLAGE_A2,
+            "urban_rural": "rural",
+            "address": "桥西1号",
+            "valid_from": "2025-01-01",
+            **head_form(factories.id_number()),
+        },
+    )
     assert "选择一个有效的选项" in field_errors(html, "id_village")
     assert not Household.objects.exists()
 
@@ -534,9 +592,18 @@ def test_village_worker_edits_a_household_in_own_village(client: Client) -> None
     worker = logged_in(client, Role.VILLAGE_INFO_WORKER)
     html = get_page(client, f"/registry/households/{household.pk}/edit/")
     assert "金融资产（元）" in html
-    response = client.post(f"/registry/households/{household.pk}/edit/", {
-        "urban_rural": "urban", "address": "羊毫街3号", "phone": "", "financial_assets": "8000.5",
-        "house_count": "1", "vehicle_count": "", "status": "active"})
+    response = client.post(
+        f"/registry/households/{household.pk}/edit/",
+        {
+            "urban_rural": "urban",
+            "address": "羊毫街3号",
+            "phone": "",
+            "financial_assets": "8000.5",
+            "house_count": "1",
+            "vehicle_count": "",
+            "status": "active",
+        },
+    )
     assert response.status_code == 302
     household.refresh_from_db()
     assert household.address == "羊毫街3号"
@@ -555,8 +622,11 @@ def test_village_worker_edits_a_household_in_own_village(client: Client) -> None
 def test_household_edit_rejects_negative_assets_in_chinese(client: Client) -> None:
     household = factories.make_household(factories.VILLAGE_A1)
     logged_in(client, Role.VILLAGE_INFO_WORKER)
-    html = post_page(client, f"/registry/households/{household.pk}/edit/", {
-        "urban_rural": "urban", "address": "x", "financial_assets": "-1", "status": "active"})
+    html = post_page(
+        client,
+        f"/registry/households/{household.pk}/edit/",
+        {"urban_rural": "urban", "address": "x", "financial_assets": "-1", "status": "active"},
+    )
     assert "确保该值大于或等于0" in field_errors(html, "id_financial_assets")
 
 
@@ -564,9 +634,18 @@ def test_add_member_registers_person_and_membership(client: Client) -> None:
     household = factories.make_household(factories.VILLAGE_A1)
     logged_in(client, Role.VILLAGE_INFO_WORKER)
     number = factories.id_number(birth=dt.date(2012, 9, 1), sex="female")
-    response = client.post(f"/registry/households/{household.pk}/members/new/", {
-        "name": "赵小花", "id_number": number, "relation": "daughter", "valid_from": "2025-03-01",
-        "in_household": "on", "student": "primary", "special_status": "none"})
+    response = client.post(
+        f"/registry/households/{household.pk}/members/new/",
+        {
+            "name": "赵小花",
+            "id_number": number,
+            "relation": "daughter",
+            "valid_from": "2025-03-01",
+            "in_household": "on",
+            "student": "primary",
+            "special_status": "none",
+        },
+    )
     assert response.status_code == 302
     person = Person.objects.get(id_number=number)
     assert person.student == "primary"
@@ -581,24 +660,39 @@ def test_add_member_with_an_id_already_registered_shows_it_next_to_the_field(cli
     household = factories.make_household(factories.VILLAGE_A1)
     taken = head_of(factories.make_household(factories.VILLAGE_A2)).id_number
     logged_in(client, Role.TOWNSHIP_OFFICER)
-    html = post_page(client, f"/registry/households/{household.pk}/members/new/", {
-        "name": "重复", "id_number": taken, "relation": "son", "valid_from": "2025-03-01", "special_status": "none"})
+    html = post_page(
+        client,
+        f"/registry/households/{household.pk}/members/new/",
+        {"name": "重复", "id_number": taken, "relation": "son", "valid_from": "2025-03-01", "special_status": "none"},
+    )
     assert "已登记在另一户" in field_errors(html, "id_id_number")
     assert Membership.objects.filter(household=household).count() == 1
 
 
-@pytest.mark.parametrize(("disability_type", "grade", "message"), [
-    pytest.param("physical", "5", "残疾等级应为1–4级", id="等级5级：超出1–4级"),
-    pytest.param("physical", "", "残疾类别和残疾等级应同时填写或同时为空", id="有类别无等级"),
-    pytest.param("", "2", "残疾类别和残疾等级应同时填写或同时为空", id="有等级无类别"),
-])
+@pytest.mark.parametrize(
+    ("disability_type", "grade", "message"),
+    [
+        pytest.param("physical", "5", "残疾等级应为1–4级", id="等级5级：超出1–4级"),
+        pytest.param("physical", "", "残疾类别和残疾等级应同时填写或同时为空", id="有类别无等级"),
+        pytest.param("", "2", "残疾类别和残疾等级应同时填写或同时为空", id="有等级无类别"),
+    ],
+)
 def test_add_member_checks_disability_grade(client: Client, disability_type: str, grade: str, message: str) -> None:
     household = factories.make_household(factories.VILLAGE_A1)
     logged_in(client, Role.VILLAGE_INFO_WORKER)
-    html = post_page(client, f"/registry/households/{household.pk}/members/new/", {
-        "name": "钱六", "id_number": factories.id_number(birth=dt.date(1990, 1, 1)), "relation": "son",
-        "valid_from": "2025-03-01", "special_status": "none", "disability_type": disability_type,
-        "disability_grade": grade})
+    html = post_page(
+        client,
+        f"/registry/households/{household.pk}/members/new/",
+        {
+            "name": "钱六",
+            "id_number": factories.id_number(birth=dt.date(1990, 1, 1)),
+            "relation": "son",
+            "valid_from": "2025-03-01",
+            "special_status": "none",
+            "disability_type": disability_type,
+            "disability_grade": grade,
+        },
+    )
     assert message in field_errors(html, "id_disability_grade")
     assert Membership.objects.filter(household=household).count() == 1
 
@@ -611,8 +705,10 @@ def test_edit_member_saves_and_keeps_the_old_values_in_the_audit_log(client: Cli
     # the edit form is no way round the reveal right: it shows the masked number and starts empty
     assert spouse.id_number not in html
     assert f"现登记为 {id_numbers.mask(spouse.id_number)}；无需更正请留空" in html
-    response = client.post(f"/registry/persons/{spouse.pk}/edit/", {
-        "name": "张秀兰", "id_number": "", "relation": "spouse", "health": "chronic", "special_status": "none"})
+    response = client.post(
+        f"/registry/persons/{spouse.pk}/edit/",
+        {"name": "张秀兰", "id_number": "", "relation": "spouse", "health": "chronic", "special_status": "none"},
+    )
     assert response.status_code == 302
     spouse.refresh_from_db()
     assert spouse.name == "张秀兰"
@@ -630,11 +726,16 @@ def test_edit_member_corrects_the_id_number_and_derives_birth_date_and_sex(clien
     logged_in(client, Role.VILLAGE_INFO_WORKER)
     corrected = factories.id_number(birth=dt.date(1961, 7, 9), sex="female")
     wrong = corrected[:17] + ("0" if corrected[17] != "0" else "1")
-    html = post_page(client, f"/registry/persons/{head.pk}/edit/", {
-        "name": head.name, "id_number": wrong, "relation": "head", "special_status": "none"})
+    html = post_page(
+        client,
+        f"/registry/persons/{head.pk}/edit/",
+        {"name": head.name, "id_number": wrong, "relation": "head", "special_status": "none"},
+    )
     assert "校验位错误" in field_errors(html, "id_id_number")
-    response = client.post(f"/registry/persons/{head.pk}/edit/", {
-        "name": head.name, "id_number": corrected, "relation": "head", "special_status": "none"})
+    response = client.post(
+        f"/registry/persons/{head.pk}/edit/",
+        {"name": head.name, "id_number": corrected, "relation": "head", "special_status": "none"},
+    )
     assert response.status_code == 302
     head.refresh_from_db()
     assert (head.id_number, head.birth_date, head.sex) == (corrected, dt.date(1961, 7, 9), "female")
@@ -644,8 +745,11 @@ def test_edit_member_refuses_a_second_head(client: Client) -> None:
     household = factories.make_household(factories.VILLAGE_A1, members=2)
     spouse = Membership.objects.get(household=household, relation="spouse").person
     logged_in(client, Role.VILLAGE_INFO_WORKER)
-    html = post_page(client, f"/registry/persons/{spouse.pk}/edit/", {
-        "name": spouse.name, "id_number": spouse.id_number, "relation": "head", "special_status": "none"})
+    html = post_page(
+        client,
+        f"/registry/persons/{spouse.pk}/edit/",
+        {"name": spouse.name, "id_number": spouse.id_number, "relation": "head", "special_status": "none"},
+    )
     assert "该户已有户主" in field_errors(html, "id_relation")
     assert Membership.objects.get(person=spouse).relation == "spouse"
 
@@ -661,8 +765,9 @@ def test_membership_end_moves_a_member_out_and_keeps_history(client: Client) -> 
     html = get_page(client, f"/registry/memberships/{son.pk}/end/")
     assert "仍在以下个人救助类别中" in html
     assert "特困" in html
-    response = client.post(f"/registry/memberships/{son.pk}/end/", {
-        "status": "moved_out", "on": "2025-09-01", "reason": "户口迁往太原市"})
+    response = client.post(
+        f"/registry/memberships/{son.pk}/end/", {"status": "moved_out", "on": "2025-09-01", "reason": "户口迁往太原市"}
+    )
     assert response.status_code == 302
     son.refresh_from_db()
     son.person.refresh_from_db()
@@ -680,8 +785,11 @@ def test_membership_end_date_before_joining_is_refused_in_chinese(client: Client
     household = factories.make_household(factories.VILLAGE_A1, valid_from=dt.date(2024, 1, 1))
     membership = Membership.objects.get(household=household)
     logged_in(client, Role.VILLAGE_INFO_WORKER)
-    html = post_page(client, f"/registry/memberships/{membership.pk}/end/", {
-        "status": "deceased", "on": "2023-12-31", "reason": "去世"})
+    html = post_page(
+        client,
+        f"/registry/memberships/{membership.pk}/end/",
+        {"status": "deceased", "on": "2023-12-31", "reason": "去世"},
+    )
     assert "不能早于入户日期2024-01-01" in field_errors(html, "id_on")
     membership.refresh_from_db()
     assert membership.valid_to is None
@@ -693,20 +801,30 @@ def test_enrollment_start_and_end_through_the_pages(client: Client) -> None:
     logged_in(client, Role.TOWNSHIP_OFFICER)
     html = get_page(client, f"/registry/households/{household.pk}/enrollments/new/")
     assert f'<option value="{spouse.pk}">个人：{spouse.name}</option>' in html
-    response = client.post(f"/registry/households/{household.pk}/enrollments/new/", {
-        "category": "dibao", "subject": "household", "valid_from": "2025-01-01", "amount_month": "1230.50",
-        "decision_number": "榆民低〔2025〕1号"})
+    response = client.post(
+        f"/registry/households/{household.pk}/enrollments/new/",
+        {
+            "category": "dibao",
+            "subject": "household",
+            "valid_from": "2025-01-01",
+            "amount_month": "1230.50",
+            "decision_number": "榆民低〔2025〕1号",
+        },
+    )
     assert response.status_code == 302
     enrollment = CategoryEnrollment.objects.get(household=household)
     assert enrollment.person is None
     assert enrollment.amount_month == Decimal("1230.50")
-    response = client.post(f"/registry/households/{household.pk}/enrollments/new/", {
-        "category": "tekun", "subject": str(spouse.pk), "valid_from": "2025-02-01"})
+    response = client.post(
+        f"/registry/households/{household.pk}/enrollments/new/",
+        {"category": "tekun", "subject": str(spouse.pk), "valid_from": "2025-02-01"},
+    )
     assert response.status_code == 302
     assert CategoryEnrollment.objects.get(category="tekun").person == spouse
 
-    response = client.post(f"/registry/enrollments/{enrollment.pk}/end/", {"on": "2025-06-30",
-                                                                           "reason": "收入超过标准"})
+    response = client.post(
+        f"/registry/enrollments/{enrollment.pk}/end/", {"on": "2025-06-30", "reason": "收入超过标准"}
+    )
     assert response.status_code == 302
     enrollment.refresh_from_db()
     assert enrollment.valid_to == dt.date(2025, 6, 30)
@@ -714,7 +832,7 @@ def test_enrollment_start_and_end_through_the_pages(client: Client) -> None:
     assert AuditEvent.objects.filter(tag=AuditTag.ENROLLMENT_END, reason="收入超过标准").exists()
     ended = get_page(client, f"/registry/enrollments/{enrollment.pk}/end/")
     assert "该认定已于 2025-06-30 终止" in ended
-    assert "<form method=\"post\" action=\"/registry/enrollments" not in ended
+    assert '<form method="post" action="/registry/enrollments' not in ended
 
 
 def test_enrollment_start_refuses_a_second_status_in_chinese(client: Client) -> None:
@@ -723,8 +841,11 @@ def test_enrollment_start_refuses_a_second_status_in_chinese(client: Client) -> 
     logged_in(client, Role.TOWNSHIP_OFFICER)
     form_page = get_page(client, f"/registry/households/{household.pk}/enrollments/new/")
     assert "低保·整户</span>（2024-01-01起）" in form_page
-    html = post_page(client, f"/registry/households/{household.pk}/enrollments/new/", {
-        "category": "marginal", "subject": "household", "valid_from": "2025-01-01"})
+    html = post_page(
+        client,
+        f"/registry/households/{household.pk}/enrollments/new/",
+        {"category": "marginal", "subject": "household", "valid_from": "2025-01-01"},
+    )
     assert "该家庭已是“低保”，请先办理退出再纳入“低保边缘”" in html
     assert CategoryEnrollment.objects.filter(household=household).count() == 1
 
@@ -733,8 +854,11 @@ def test_enrollment_subject_must_be_a_current_member(client: Client) -> None:
     household = factories.make_household(factories.VILLAGE_A1)
     stranger = head_of(factories.make_household(factories.VILLAGE_A1))
     logged_in(client, Role.TOWNSHIP_OFFICER)
-    html = post_page(client, f"/registry/households/{household.pk}/enrollments/new/", {
-        "category": "tekun", "subject": str(stranger.pk), "valid_from": "2025-01-01"})
+    html = post_page(
+        client,
+        f"/registry/households/{household.pk}/enrollments/new/",
+        {"category": "tekun", "subject": str(stranger.pk), "valid_from": "2025-01-01"},
+    )
     assert "选择一个有效的选项" in field_errors(html, "id_subject")
     assert not CategoryEnrollment.objects.exists()
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from jiuzhu.rules import units
-from jiuzhu.rules.expr import Lit, Node, Param, Step
+from jiuzhu.rules.expr import Lit, Param, Step
 from jiuzhu.rules.money import ROUNDINGS, Rounding
 from jiuzhu.rules.params import ParameterSet, ResolvedParameter
 

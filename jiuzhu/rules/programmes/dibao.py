@@ -55,27 +55,38 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
     rounding = p.rounding("money.rounding")
     in_household = member("in_household", "是否共同生活家庭成员")
 
-    income_test = Step("dibao.income_test", "收入条件：家庭人均收入低于低保标准",
-                       c.income_annual.ref() < c.standard_annual.ref() * c.size.ref(), "bool")
+    income_test = Step(
+        "dibao.income_test",
+        "收入条件：家庭人均收入低于低保标准",
+        c.income_annual.ref() < c.standard_annual.ref() * c.size.ref(),
+        "bool",
+    )
     deposits = Input(HOUSEHOLD, "deposits", "存款等金融资产")
     houses = Input(HOUSEHOLD, "houses", "住房套数")
     vehicles = Input(HOUSEHOLD, "vehicles_private", "非生活必需机动车辆")
     asset_parts: list[Node] = []
     if p.raw("dibao.assets.deposit_limit_months") is not None:
         # deposits ≤ months × monthly standard × persons, compared on annual terms (no division)
-        asset_parts.append(deposits * TWELVE <= p.number("dibao.assets.deposit_limit_months")
-                           * c.standard_annual.ref() * c.size.ref())
+        asset_parts.append(
+            deposits * TWELVE <= p.number("dibao.assets.deposit_limit_months") * c.standard_annual.ref() * c.size.ref()
+        )
     if p.raw("dibao.assets.max_houses") is not None:
         asset_parts.append(houses <= p.number("dibao.assets.max_houses"))
     if p.raw("dibao.assets.max_private_vehicles") is not None:
         asset_parts.append(vehicles <= p.number("dibao.assets.max_private_vehicles"))
-    asset_test = Step("dibao.asset_test", "财产条件：家庭财产状况符合当地规定",
-                      And(tuple(asset_parts)) if asset_parts else Lit(True, "本地未规定财产限额"), "bool")
+    asset_test = Step(
+        "dibao.asset_test",
+        "财产条件：家庭财产状况符合当地规定",
+        And(tuple(asset_parts)) if asset_parts else Lit(True, "本地未规定财产限额"),
+        "bool",
+    )
     qualifies = Step("dibao.qualifies", "收入和财产条件均符合", income_test.ref() & asset_test.ref(), "bool")
 
-    gap = Step("dibao.gap_month", "补差金额（月）",
-               DivRound(maximum(c.standard_annual.ref() * c.size.ref() - c.income_annual.ref(), 0), TWELVE,
-                        rounding))
+    gap = Step(
+        "dibao.gap_month",
+        "补差金额（月）",
+        DivRound(maximum(c.standard_annual.ref() * c.size.ref() - c.income_annual.ref(), 0), TWELVE, rounding),
+    )
 
     # 分类施保: each covered member gets the highest (or the sum) of the categories they fall in,
     # each member's supplement rounded before summing (case-format.md, money.rounding).
@@ -87,33 +98,57 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
     if amounts:
         combined: Node = amounts[0]
         for extra in amounts[1:]:
-            combined = (maximum(combined, extra) if p.choice("dibao.category_supplement.stacking", "highest")
-                        == "highest" else combined + extra)
+            combined = (
+                maximum(combined, extra)
+                if p.choice("dibao.category_supplement.stacking", "highest") == "highest"
+                else combined + extra
+            )
         per_member: Node = If(in_household, DivRound(combined, TWELVE, rounding), Lit(Decimal(0)))
     else:
         per_member = Lit(Decimal(0), "本地未规定分类施保")
     supplement_member = Step("dibao.supplement_member_month", "分类施保金额（月）", per_member)
-    supplement = Step("dibao.supplement_month", "分类施保合计（月）",
-                      member_sum(supplement_member.ref(), "各成员分类施保合计"))
+    supplement = Step(
+        "dibao.supplement_month", "分类施保合计（月）", member_sum(supplement_member.ref(), "各成员分类施保合计")
+    )
 
     total = Step("dibao.total_month", "低保金（月）", gap.ref() + supplement.ref())
     # Eligible only when the amount can also be determined (unknown facts make it null, never zero).
-    eligible = Step("dibao.eligible", "是否符合低保条件",
-                    And((qualifies.ref(), total.ref() >= 0)), "bool")
+    eligible = Step("dibao.eligible", "是否符合低保条件", And((qualifies.ref(), total.ref() >= 0)), "bool")
     amount = Step("dibao.amount_month", "低保金（月）", If(eligible.ref(), total.ref(), Lit(Decimal(0))))
     enrolled = Step("dibao.enrolled_member", "纳入保障", And((eligible.ref(), in_household)), "bool")
     return Programme(
-        id="dibao", label="最低生活保障", source=SOURCE,
-        steps=[*common_steps(c), income_test, asset_test, qualifies, gap, supplement_member, supplement, total,
-               eligible, amount, enrolled],
-        eligible=eligible, amount_month=amount,
-        outputs={"standard_month": c.standard_month, "per_capita_income_month": c.per_capita_income_month,
-                 "gap_month": gap, "supplement_month": supplement},
-        members_key="enrolled_members", members_step=enrolled,
+        id="dibao",
+        label="最低生活保障",
+        source=SOURCE,
+        steps=[
+            *common_steps(c),
+            income_test,
+            asset_test,
+            qualifies,
+            gap,
+            supplement_member,
+            supplement,
+            total,
+            eligible,
+            amount,
+            enrolled,
+        ],
+        eligible=eligible,
+        amount_month=amount,
+        outputs={
+            "standard_month": c.standard_month,
+            "per_capita_income_month": c.per_capita_income_month,
+            "gap_month": gap,
+            "supplement_month": supplement,
+        },
+        members_key="enrolled_members",
+        members_step=enrolled,
         conditions=[
-            Condition(income_test, "家庭月人均收入 {per_capita_income_month} 元低于低保标准 {standard_month} 元",
-                      "家庭月人均收入 {per_capita_income_month} 元不低于低保标准 {standard_month} 元"),
+            Condition(
+                income_test,
+                "家庭月人均收入 {per_capita_income_month} 元低于低保标准 {standard_month} 元",
+                "家庭月人均收入 {per_capita_income_month} 元不低于低保标准 {standard_month} 元",
+            ),
             Condition(asset_test, "家庭财产状况符合当地规定", "家庭财产超过当地规定的限额"),
         ],
     )
-

@@ -55,8 +55,11 @@ def _care_annual(p: Parameters, setting: str, level: str) -> Node | None:
 
 
 def _has_care_parameters(p: Parameters) -> bool:
-    return any(p.raw(f"tekun.care_standard.{level}") is not None
-               or any(p.raw(f"tekun.care_standard.{s}.{level}") is not None for s in SETTINGS) for level in LEVELS)
+    return any(
+        p.raw(f"tekun.care_standard.{level}") is not None
+        or any(p.raw(f"tekun.care_standard.{s}.{level}") is not None for s in SETTINGS)
+        for level in LEVELS
+    )
 
 
 def build_tekun(p: Parameters, c: Common, asset_test: Step) -> Programme:
@@ -64,43 +67,72 @@ def build_tekun(p: Parameters, c: Common, asset_test: Step) -> Programme:
     grade = member("disability_grade", "残疾等级")
     kind = member("disability_type", "残疾类别")
     disabled_parts: list[Node] = [
-        And((kind.isin(["intellectual", "mental"]), grade >= 1,
-             grade <= p.number("tekun.disability.intellectual_mental_max_grade"))),
+        And(
+            (
+                kind.isin(["intellectual", "mental"]),
+                grade >= 1,
+                grade <= p.number("tekun.disability.intellectual_mental_max_grade"),
+            )
+        ),
         And((kind.eq("physical"), grade >= 1, grade <= p.number("tekun.disability.physical_max_grade"))),
         And((kind.eq("visual"), grade >= 1, grade <= p.number("tekun.disability.visual_max_grade"))),
     ]
     if p.raw("tekun.disability.other_max_grade") is not None:
         disabled_parts.append(And((grade >= 1, grade <= p.number("tekun.disability.other_max_grade"))))
-    no_labour = Step("tekun.no_labour_capacity", "无劳动能力", Or((
-        member("labour_capacity", "劳动能力").eq("none"),
-        AgeAtLeast(MEMBER, p.number("tekun.age_elderly")),
-        ~AgeAtLeast(MEMBER, p.number("tekun.age_minor")),
-        Or(tuple(disabled_parts)),
-    )), "bool")
-    own_income = Step("tekun.own_income_annual", "本人年收入（计入部分）",
-                      MoneySum("incomes", c.counted_types, MEMBER, "本人计入收入"))
-    no_income = Step("tekun.no_income_source", "无生活来源：本人收入低于低保标准",
-                     own_income.ref() < c.standard_annual.ref(), "bool")
+    no_labour = Step(
+        "tekun.no_labour_capacity",
+        "无劳动能力",
+        Or(
+            (
+                member("labour_capacity", "劳动能力").eq("none"),
+                AgeAtLeast(MEMBER, p.number("tekun.age_elderly")),
+                ~AgeAtLeast(MEMBER, p.number("tekun.age_minor")),
+                Or(tuple(disabled_parts)),
+            )
+        ),
+        "bool",
+    )
+    own_income = Step(
+        "tekun.own_income_annual",
+        "本人年收入（计入部分）",
+        MoneySum("incomes", c.counted_types, MEMBER, "本人计入收入"),
+    )
+    no_income = Step(
+        "tekun.no_income_source", "无生活来源：本人收入低于低保标准", own_income.ref() < c.standard_annual.ref(), "bool"
+    )
 
-    disposable = If(area().eq("urban"), p.money("income.disposable_per_capita.urban", "元/人·年"),
-                    p.money("income.disposable_per_capita.rural", "元/人·年"))
+    disposable = If(
+        area().eq("urban"),
+        p.money("income.disposable_per_capita.urban", "元/人·年"),
+        p.money("income.disposable_per_capita.rural", "元/人·年"),
+    )
     age = Input(OBLIGOR, "age", "年龄")
     status = Input(OBLIGOR, "status", "救助身份")
     poor = Input(OBLIGOR, "annual_income", "年收入") < disposable * Input(OBLIGOR, "household_size", "家庭人口")
-    unable = Or((
-        status.eq("tekun"),
-        And((status.eq("dibao"), age >= p.number("tekun.obligor.dibao_age"))),
-        And((age >= p.number("tekun.obligor.elderly_age"), poor)),
-        And((Input(OBLIGOR, "severe_disability", "是否重度残疾").eq(True), poor)),
-        Input(OBLIGOR, "incapacitated", "是否无民事行为能力、失踪或服刑").eq(True),
-    ))
-    no_obligor = Step("tekun.no_able_obligor", "无法定义务人，或义务人无履行能力",
-                      obligor_all(unable, "各义务人均无履行能力"), "bool")
-    eligible_member = Step("tekun.eligible_member", "符合特困人员条件",
-                           And((no_labour.ref(), no_income.ref(), no_obligor.ref(), asset_test.ref())), "bool")
+    unable = Or(
+        (
+            status.eq("tekun"),
+            And((status.eq("dibao"), age >= p.number("tekun.obligor.dibao_age"))),
+            And((age >= p.number("tekun.obligor.elderly_age"), poor)),
+            And((Input(OBLIGOR, "severe_disability", "是否重度残疾").eq(True), poor)),
+            Input(OBLIGOR, "incapacitated", "是否无民事行为能力、失踪或服刑").eq(True),
+        )
+    )
+    no_obligor = Step(
+        "tekun.no_able_obligor", "无法定义务人，或义务人无履行能力", obligor_all(unable, "各义务人均无履行能力"), "bool"
+    )
+    eligible_member = Step(
+        "tekun.eligible_member",
+        "符合特困人员条件",
+        And((no_labour.ref(), no_income.ref(), no_obligor.ref(), asset_test.ref())),
+        "bool",
+    )
 
-    basic = Step("tekun.basic_standard_month", "特困人员基本生活标准（月）",
-                 If(area().eq("urban"), _basic_month(p, "urban"), _basic_month(p, "rural")))
+    basic = Step(
+        "tekun.basic_standard_month",
+        "特困人员基本生活标准（月）",
+        If(area().eq("urban"), _basic_month(p, "urban"), _basic_month(p, "rural")),
+    )
     notes = []
     if _has_care_parameters(p):
         self_care = member("self_care", "生活自理能力")
@@ -112,34 +144,73 @@ def build_tekun(p: Parameters, c: Common, asset_test: Step) -> Programme:
             missing = p.money(f"tekun.care_standard.{level}", "元/人·年")
             return If(setting.eq("institutional"), inst or missing, home or missing)
 
-        care_annual: Node = If(self_care.eq("full"), by_setting("full"),
-                               If(self_care.eq("partial"), by_setting("partial"), by_setting("none")))
-        care_member = Step("tekun.care_standard_member_month", "照料护理标准（月）",
-                           DivRound(care_annual, TWELVE, rounding))
+        care_annual: Node = If(
+            self_care.eq("full"),
+            by_setting("full"),
+            If(self_care.eq("partial"), by_setting("partial"), by_setting("none")),
+        )
+        care_member = Step(
+            "tekun.care_standard_member_month", "照料护理标准（月）", DivRound(care_annual, TWELVE, rounding)
+        )
     else:
         care_member = Step("tekun.care_standard_member_month", "照料护理标准（月）", Lit(None, "本地未设置"))
         notes.append("本地区参数包未设置照料护理标准，金额未含照料护理费")
     care_due = If(Input(MEMBER, "is_first", "是否第一名成员"), care_member.ref(), Lit(Decimal(0)))
-    basic_member = Step("tekun.amount_member_month", "特困供养金（月）",
-                        If(eligible_member.ref(), DivRound(basic.ref(), Lit(Decimal(1), "1"), rounding)
-                           + (care_member.ref() if _has_care_parameters(p) else Lit(Decimal(0))), Lit(Decimal(0))))
-    any_eligible = Step("tekun.any_eligible", "有符合特困条件的成员",
-                        member_any(eligible_member.ref(), "各成员是否符合"), "bool")
+    basic_member = Step(
+        "tekun.amount_member_month",
+        "特困供养金（月）",
+        If(
+            eligible_member.ref(),
+            DivRound(basic.ref(), Lit(Decimal(1), "1"), rounding)
+            + (care_member.ref() if _has_care_parameters(p) else Lit(Decimal(0))),
+            Lit(Decimal(0)),
+        ),
+    )
+    any_eligible = Step(
+        "tekun.any_eligible", "有符合特困条件的成员", member_any(eligible_member.ref(), "各成员是否符合"), "bool"
+    )
     total = Step("tekun.total_month", "特困供养金合计（月）", member_sum(basic_member.ref(), "符合条件成员合计"))
     eligible = Step("tekun.eligible", "是否符合特困人员条件", And((any_eligible.ref(), total.ref() >= 0)), "bool")
     amount = Step("tekun.amount_month", "特困供养金（月）", If(eligible.ref(), total.ref(), Lit(Decimal(0))))
-    care_output = Step("tekun.care_standard_month", "照料护理标准（月）", If(
-        any_eligible.ref(),
-        member_sum(If(eligible_member.ref(), care_member.ref(), Lit(Decimal(0))), "符合条件成员照料护理标准合计"),
-        member_sum(care_due, "第一名成员的照料护理标准")))
+    care_output = Step(
+        "tekun.care_standard_month",
+        "照料护理标准（月）",
+        If(
+            any_eligible.ref(),
+            member_sum(If(eligible_member.ref(), care_member.ref(), Lit(Decimal(0))), "符合条件成员照料护理标准合计"),
+            member_sum(care_due, "第一名成员的照料护理标准"),
+        ),
+    )
     return Programme(
-        id="tekun", label="特困人员救助供养", source=SOURCE,
-        steps=[no_labour, own_income, no_income, no_obligor, eligible_member, basic, care_member, basic_member,
-               any_eligible, total, eligible, amount, care_output],
-        eligible=eligible, amount_month=amount,
+        id="tekun",
+        label="特困人员救助供养",
+        source=SOURCE,
+        steps=[
+            no_labour,
+            own_income,
+            no_income,
+            no_obligor,
+            eligible_member,
+            basic,
+            care_member,
+            basic_member,
+            any_eligible,
+            total,
+            eligible,
+            amount,
+            care_output,
+        ],
+        eligible=eligible,
+        amount_month=amount,
         outputs={"basic_standard_month": basic, "care_standard_month": care_output},
-        members_key="eligible_members", members_step=eligible_member,
-        conditions=[Condition(any_eligible, "有成员同时符合无劳动能力、无生活来源、无法定义务人（或义务人无履行能力）的条件",
-                              "没有成员同时符合无劳动能力、无生活来源、无法定义务人（或义务人无履行能力）三项条件")],
+        members_key="eligible_members",
+        members_step=eligible_member,
+        conditions=[
+            Condition(
+                any_eligible,
+                "有成员同时符合无劳动能力、无生活来源、无法定义务人（或义务人无履行能力）的条件",
+                "没有成员同时符合无劳动能力、无生活来源、无法定义务人（或义务人无履行能力）三项条件",
+            )
+        ],
         notes=notes,
     )

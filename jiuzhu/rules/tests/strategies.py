@@ -32,17 +32,25 @@ def member(draw: st.DrawFn, index: int) -> dict[str, Any]:
         "labour_capacity": st.sampled_from(CAPACITY),
         "self_care": st.sampled_from(CAPACITY),
         "care_setting": st.sampled_from(["institutional", "home_based"]),
-        "disability": st.one_of(st.none(), st.fixed_dictionaries(
-            {"type": st.sampled_from(DISABILITY_TYPES), "grade": st.integers(1, 4)})),
+        "disability": st.one_of(
+            st.none(), st.fixed_dictionaries({"type": st.sampled_from(DISABILITY_TYPES), "grade": st.integers(1, 4)})
+        ),
         "serious_illness": st.booleans(),
         "student": st.one_of(st.none(), st.sampled_from(STUDENT)),
-        "incomes": st.lists(st.fixed_dictionaries({
-            "type": st.sampled_from(INCOME_TYPES), "amount": money.map(str),
-            "period": st.sampled_from(["month", "year"])}), max_size=3),
+        "incomes": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "type": st.sampled_from(INCOME_TYPES),
+                    "amount": money.map(str),
+                    "period": st.sampled_from(["month", "year"]),
+                }
+            ),
+            max_size=3,
+        ),
     }
     for key, strategy in optional.items():
         # Mostly known, sometimes absent (unknown) so "cannot determine" is exercised too.
-        if draw(st.integers(0, 9)) < 9 or key == "birth_date" and draw(st.booleans()):
+        if draw(st.integers(0, 9)) < 9 or (key == "birth_date" and draw(st.booleans())):
             data[key] = draw(strategy)
     data["relation"] = "head" if index == 0 else draw(st.sampled_from(RELATIONS[1:]))
     return data
@@ -56,9 +64,17 @@ def household_case(draw: st.DrawFn) -> dict[str, Any]:
         household["assets"] = {
             "deposits": str(draw(st.integers(0, 8_000_000)) / Decimal(100)),
             "houses": draw(st.integers(0, 3)),
-            "vehicles": draw(st.lists(st.fixed_dictionaries({
-                "type": st.sampled_from(["car", "electric_bike", "disability_vehicle"]),
-                "purpose": st.sampled_from(["private", "livelihood"])}), max_size=2)),
+            "vehicles": draw(
+                st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "type": st.sampled_from(["car", "electric_bike", "disability_vehicle"]),
+                            "purpose": st.sampled_from(["private", "livelihood"]),
+                        }
+                    ),
+                    max_size=2,
+                )
+            ),
         }
     if draw(st.booleans()):
         household["incomes"] = [{"type": "business", "amount": str(draw(money)), "period": "year"}]

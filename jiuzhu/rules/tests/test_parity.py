@@ -24,13 +24,15 @@ from jiuzhu.rules.tests.strategies import AS_OF_DATES, household_case
 HOUSEHOLDS = int(os.environ.get("JIUZHU_PARITY_HOUSEHOLDS", "2000"))
 OVERLAYS: tuple[dict[str, Any], ...] = (
     {},
-    {"dibao.standard.urban": {"value": "850", "unit": "元/人·月"},
-     "dibao.standard.rural": {"value": "8978", "unit": "元/人·年"},
-     "dibao.category_supplement.elderly": {"value": "0.10", "unit": "倍标准"},
-     "dibao.category_supplement.severe_disability": {"value": "60", "unit": "元/人·月"},
-     "dibao.employment_cost_deduction.rate": {"value": "0.2", "unit": "倍"},
-     "dibao.employment_cost_deduction.cap": {"value": "300", "unit": "元/人·月"},
-     "money.rounding": {"value": "yuan_up", "unit": "规则"}},
+    {
+        "dibao.standard.urban": {"value": "850", "unit": "元/人·月"},
+        "dibao.standard.rural": {"value": "8978", "unit": "元/人·年"},
+        "dibao.category_supplement.elderly": {"value": "0.10", "unit": "倍标准"},
+        "dibao.category_supplement.severe_disability": {"value": "60", "unit": "元/人·月"},
+        "dibao.employment_cost_deduction.rate": {"value": "0.2", "unit": "倍"},
+        "dibao.employment_cost_deduction.cap": {"value": "300", "unit": "元/人·月"},
+        "money.rounding": {"value": "yuan_up", "unit": "规则"},
+    },
 )
 
 
@@ -38,8 +40,9 @@ def generated_cases() -> list[tuple[int, Case]]:
     """2,000 households spread over the as-of dates and overlays, deterministic across runs."""
     raw: list[dict[str, Any]] = []
 
-    @settings(max_examples=HOUSEHOLDS, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=HOUSEHOLDS, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     @given(case=household_case())
     def collect(case: dict[str, Any]) -> None:
         raw.append(case)
@@ -65,10 +68,20 @@ def evaluator_rows(cases: list[tuple[int, Case]]) -> dict[tuple[int, str], tuple
 
 
 def _normal(result: dict[str, Any]) -> tuple[Any, ...]:
-    keys = ("standard_month", "per_capita_income_month", "gap_month", "supplement_month",
-            "basic_standard_month", "care_standard_month", "line_month")
-    return (result["eligible"], Decimal(result["amount_month"]),
-            *[None if result.get(k) is None else Decimal(result[k]) for k in keys])
+    keys = (
+        "standard_month",
+        "per_capita_income_month",
+        "gap_month",
+        "supplement_month",
+        "basic_standard_month",
+        "care_standard_month",
+        "line_month",
+    )
+    return (
+        result["eligible"],
+        Decimal(result["amount_month"]),
+        *[None if result.get(k) is None else Decimal(result[k]) for k in keys],
+    )
 
 
 def batch_rows(backend: Any, cases: list[tuple[int, Case]]) -> dict[tuple[int, str], tuple[Any, ...]]:
@@ -83,9 +96,16 @@ def batch_rows(backend: Any, cases: list[tuple[int, Case]]) -> dict[tuple[int, s
         result = run_batch(backend, tables, as_of=as_of, overlay=dict(members[0][1].parameters)).to_pyarrow()
         for row in result.to_pylist():
             rows[(row["household_id"], row["programme"])] = (
-                row["eligible"], row["amount_month"], row["standard_month"], row["per_capita_income_month"],
-                row["gap_month"], row["supplement_month"], row["basic_standard_month"],
-                row["care_standard_month"], row["line_month"])
+                row["eligible"],
+                row["amount_month"],
+                row["standard_month"],
+                row["per_capita_income_month"],
+                row["gap_month"],
+                row["supplement_month"],
+                row["basic_standard_month"],
+                row["care_standard_month"],
+                row["line_month"],
+            )
     return rows
 
 
@@ -99,8 +119,7 @@ def expected(cases: list[tuple[int, Case]]) -> dict[tuple[int, str], tuple[Any, 
     return evaluator_rows(cases)
 
 
-def _assert_same(expected: dict[tuple[int, str], tuple[Any, ...]], got: dict[tuple[int, str], tuple[Any, ...]]
-                 ) -> None:
+def _assert_same(expected: dict[tuple[int, str], tuple[Any, ...]], got: dict[tuple[int, str], tuple[Any, ...]]) -> None:
     assert set(got) == set(expected)
     differences = [(key, expected[key], got[key]) for key in sorted(expected) if expected[key] != got[key]]
     assert not differences, f"{len(differences)} households differ, first: {differences[:3]}"
@@ -112,6 +131,7 @@ def test_generated_households_cover_every_outcome(expected: dict[tuple[int, str]
     assert len(expected) >= HOUSEHOLDS
 
 
-def test_duckdb_matches_the_evaluator(cases: list[tuple[int, Case]],
-                                      expected: dict[tuple[int, str], tuple[Any, ...]]) -> None:
+def test_duckdb_matches_the_evaluator(
+    cases: list[tuple[int, Case]], expected: dict[tuple[int, str], tuple[Any, ...]]
+) -> None:
     _assert_same(expected, batch_rows(ibis.duckdb.connect(), cases))
