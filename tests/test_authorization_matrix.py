@@ -62,8 +62,12 @@ API = [
     Route("GET /households", "/api/v1/households", Permission.REGISTRY_VIEW, scoped=False),
     Route("GET /households/{household_id}", "/api/v1/households/{household}", Permission.REGISTRY_VIEW),
     Route("GET /persons/{person_id}", "/api/v1/persons/{person}", Permission.REGISTRY_VIEW),
-    Route("POST /persons/{person_id}/id-number/reveal", "/api/v1/persons/{person}/id-number/reveal",
-          Permission.ID_NUMBER_REVEAL, method="POST"),
+    Route(
+        "POST /persons/{person_id}/id-number/reveal",
+        "/api/v1/persons/{person}/id-number/reveal",
+        Permission.ID_NUMBER_REVEAL,
+        method="POST",
+    ),
 ]
 UNSCOPED_API = {"POST /auth/token": "public: exchanges a password for a token (lockout tested separately)"}
 
@@ -75,15 +79,20 @@ class Records:
     enrollment: CategoryEnrollment
 
     def fill(self, path: str) -> str:
-        return path.format(household=self.household.pk, person=self.membership.person_id,
-                           membership=self.membership.pk, enrollment=self.enrollment.pk)
+        return path.format(
+            household=self.household.pk,
+            person=self.membership.person_id,
+            membership=self.membership.pk,
+            enrollment=self.enrollment.pk,
+        )
 
 
 def _records(village: str) -> Records:
     household = factories.make_household(village, members=2)
     membership = Membership.objects.filter(household=household, relation="spouse").get()
-    enrollment = CategoryEnrollment.objects.create(household=household, category="dibao",
-                                                   valid_from=dt.date(2025, 1, 1))
+    enrollment = CategoryEnrollment.objects.create(
+        household=household, category="dibao", valid_from=dt.date(2025, 1, 1)
+    )
     return Records(household, membership, enrollment)
 
 
@@ -136,14 +145,18 @@ def test_page_matrix(client: Client, world: dict[str, Records], route: Route, ro
 @pytest.mark.parametrize("route", API, ids=[r.name for r in API])
 def test_api_matrix(client: Client, world: dict[str, Records], route: Route, role: Role) -> None:
     user = factories.make_user(role)
-    token = client.post("/api/v1/auth/token", {"username": user.username, "password": factories.PASSWORD},
-                        content_type="application/json").json()["token"]
+    token = client.post(
+        "/api/v1/auth/token",
+        {"username": user.username, "password": factories.PASSWORD},
+        content_type="application/json",
+    ).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     for place in PLACES if route.scoped else ["own_village"]:
         path = world[place].fill(route.path)
         if route.method == "POST":
-            response = client.post(path, json.dumps({"reason": "核对身份"}), content_type="application/json",
-                                   headers=headers)
+            response = client.post(
+                path, json.dumps({"reason": "核对身份"}), content_type="application/json", headers=headers
+            )
         else:
             response = client.get(path, headers=headers)
         assert response.status_code == _expected(route, user, place), f"{role.label} {place} {path}"
@@ -163,8 +176,9 @@ def test_reveal_post_follows_the_matrix(client: Client, world: dict[str, Records
 def test_api_without_a_token_is_401(client: Client, world: dict[str, Records]) -> None:
     for route in API:
         path = world["own_village"].fill(route.path)
-        response = client.post(path, "{}", content_type="application/json") if route.method == "POST" \
-            else client.get(path)
+        response = (
+            client.post(path, "{}", content_type="application/json") if route.method == "POST" else client.get(path)
+        )
         assert response.status_code == 401, path
 
 
@@ -185,7 +199,8 @@ def test_every_route_is_in_the_matrix() -> None:
     covered = {route.name for route in PAGES} | set(UNSCOPED_PAGES)
     assert pages <= covered, f"unclassified pages: {sorted(str(p) for p in pages - covered)}"
     schema = api.get_openapi_schema()
-    operations = {f"{method.upper()} {path.removeprefix('/api/v1')}" for path, item in schema["paths"].items()
-                  for method in item}
+    operations = {
+        f"{method.upper()} {path.removeprefix('/api/v1')}" for path, item in schema["paths"].items() for method in item
+    }
     covered_api = {route.name for route in API} | set(UNSCOPED_API)
     assert operations <= covered_api, f"unclassified API routes: {sorted(operations - covered_api)}"

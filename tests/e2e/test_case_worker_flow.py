@@ -101,10 +101,24 @@ def test_import_names_the_bad_row_and_export_downloads(page: Page, live_server: 
     sheet = workbook.worksheets[0]
     headers = [cell.value for cell in sheet[1]]
     rows = [
-        {"户编号": "E2E-0001", "所属村(社区)代码": factories.VILLAGE_A1, "城乡类别": "农村", "家庭住址": "测试路1号",
-         "姓名": "孙大伟", "身份证号": good, "与户主关系": "户主"},
-        {"户编号": "E2E-0001", "所属村(社区)代码": factories.VILLAGE_A1, "城乡类别": "农村", "家庭住址": "测试路1号",
-         "姓名": "孙小红", "身份证号": bad, "与户主关系": "女"},
+        {
+            "户编号": "E2E-0001",
+            "所属村(社区)代码": factories.VILLAGE_A1,
+            "城乡类别": "农村",
+            "家庭住址": "测试路1号",
+            "姓名": "孙大伟",
+            "身份证号": good,
+            "与户主关系": "户主",
+        },
+        {
+            "户编号": "E2E-0001",
+            "所属村(社区)代码": factories.VILLAGE_A1,
+            "城乡类别": "农村",
+            "家庭住址": "测试路1号",
+            "姓名": "孙小红",
+            "身份证号": bad,
+            "与户主关系": "女",
+        },
     ]
     for index, row in enumerate(rows, start=2):
         for column, header in enumerate(headers, start=1):
