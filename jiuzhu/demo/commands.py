@@ -26,7 +26,7 @@ from jiuzhu.accounts.services import system_user, user_create
 from jiuzhu.audit.services import audit_record
 from jiuzhu.audit.tags import AuditTag
 from jiuzhu.core.errors import DomainError
-from jiuzhu.demo import amounts, existing, fastload, generator, history, idgen
+from jiuzhu.demo import amounts, existing, generator, history, idgen
 from jiuzhu.demo import attributes as facts_module
 from jiuzhu.demo.geography import (
     DemoErrorCode,
@@ -54,7 +54,7 @@ DEFAULT_HOUSEHOLDS = 2000
 DEFAULT_REGION = "140702"  # 山西省晋中市榆次区
 MAX_HOUSEHOLDS = 5_000_000
 # From this many persons, and when the batch at least doubles the registry, PostgreSQL indexes and
-# foreign keys are rebuilt after the load instead of maintained row by row (fastload.py).
+# foreign keys are rebuilt after the load instead of maintained row by row (registry.bulk.indexes_rebuilt_after).
 REBUILD_INDEXES_FROM = 50_000
 TOWNSHIP_NAME_NOISE = ("社会事务服务中心",)  # dropped from township names in addresses
 
@@ -364,7 +364,7 @@ def _write(
         ),
     ]
     rebuild = len(person_ids) >= REBUILD_INDEXES_FROM and Person.objects.count() <= len(person_ids)
-    with fastload.indexes_built_after([table.model._meta.db_table for table in tables], rebuild=rebuild):
+    with bulk.indexes_rebuilt_after([table.model._meta.db_table for table in tables], rebuild=rebuild):
         for table in tables:
             table.write(reporter)
     bulk.reset_sequences()

@@ -54,17 +54,6 @@ def key_table(keys: pa.Array) -> Iterator[RawSQL]:
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-INDEXES_SQL = """
-SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), pg_get_indexdef(i.indexrelid)
-FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-ORDER BY 1
-"""
-FOREIGN_KEYS_SQL = """
-SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)
-FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2
-"""
 REBUILD_MIN_ROWS = 50_000
 
 
@@ -73,40 +62,11 @@ def should_rebuild_indexes(model: type[Model], new_rows: int) -> bool:
 
     Measured on 1M persons: COPY with the indexes live took 71 s, into the bare table 8 s plus 18 s to
     build them; deferred foreign keys checked row by row at commit cost about a minute more, while
-    re-adding a foreign key checks all rows in one join (the demo loader found the same, demo/fastload.py).
+    re-adding a foreign key checks all rows in one join (registry.bulk.indexes_rebuilt_after).
     """
     if connection.vendor != "postgresql" or new_rows < REBUILD_MIN_ROWS:
         return False
     return new_rows >= model._default_manager.count()
-
-
-@contextmanager
-def indexes_rebuilt_after(models: Sequence[type[Model]], *, rebuild: bool) -> Iterator[None]:
-    """Inside the transaction: drop the tables' secondary indexes and foreign keys, re-create them on exit.
-
-    Other sessions wait on the tables' locks until commit rather than see them without indexes; if
-    anything fails, the transaction's rollback restores them as they were.
-    """
-    if not rebuild or connection.vendor != "postgresql":
-        yield
-        return
-    tables = [m._meta.db_table for m in models]
-    with connection.cursor() as cursor:
-        cursor.execute(INDEXES_SQL, [tables])
-        indexes = cursor.fetchall()
-        cursor.execute(FOREIGN_KEYS_SQL, [tables])
-        foreign_keys = cursor.fetchall()
-        for table, name, _ in foreign_keys:
-            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-        for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {name}")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for _, definition in indexes:
-            cursor.execute(definition)
-        for table, name, definition in foreign_keys:
-            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
 
 
 def analyze(models: Sequence[type[Model]]) -> None:

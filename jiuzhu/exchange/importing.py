@@ -184,7 +184,7 @@ def _write(plan: Plan, rows: Rows, *, note: str, say: Progress) -> None:
     now = bulk.now()
     stamp = _timestamp(now)
     rebuild = db.should_rebuild_indexes(Person, plan.persons_created)
-    with db.indexes_rebuilt_after(REGISTRY_MODELS, rebuild=rebuild):
+    with bulk.indexes_rebuilt_after([m._meta.db_table for m in REGISTRY_MODELS], rebuild=rebuild):
         _insert_households(plan, rows, stamp)
         say(f"已写入家庭 {plan.households_created} 户，正在写入人员 …")
         _insert_persons(plan, rows, stamp)
@@ -207,8 +207,8 @@ def _write(plan: Plan, rows: Rows, *, note: str, say: Progress) -> None:
     db.update_rows(Income, ["valid_to"], plan.income_ends)
     db.update_rows(Income, ["amount", "period"], plan.income_fixes)
     bulk.reset_sequences()
-    if plan.persons_created + plan.persons_updated + plan.households_created >= ANALYZE_AFTER_ROWS:
-        db.analyze(REGISTRY_MODELS)
+    if not rebuild and plan.persons_created + plan.persons_updated + plan.households_created >= ANALYZE_AFTER_ROWS:
+        db.analyze(REGISTRY_MODELS)  # a rebuild has analysed the tables already
 
 
 def _insert_households(plan: Plan, rows: Rows, stamp: str) -> None:

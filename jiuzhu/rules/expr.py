@@ -307,6 +307,22 @@ class IsIn(Node):
         return a in self.values, EMPTY, text
 
 
+def _kleene(items: tuple[Node, ...], ctx: Context, index: int, absorbing: bool, joiner: str) -> Result:
+    """and (absorbing False) / or (absorbing True): the absorbing value wins, else unknown if any is unknown."""
+    unknown: set[str] = set()
+    texts = []
+    result: bool | None = not absorbing
+    for item in items:
+        value, missing, text = item.ev(ctx, index)
+        texts.append(text)
+        if value is absorbing:
+            return absorbing, EMPTY, joiner.join(texts) if ctx.trace else ""
+        if value is None:
+            result = None
+            unknown |= missing
+    return result, frozenset(unknown) if result is None else EMPTY, joiner.join(texts) if ctx.trace else ""
+
+
 @dataclass(eq=False)
 class And(Node):
     items: tuple[Node, ...]
@@ -318,18 +334,7 @@ class And(Node):
         return self.items
 
     def ev(self, ctx: Context, index: int) -> Result:
-        unknown: set[str] = set()
-        texts = []
-        result: bool | None = True
-        for item in self.items:
-            value, missing, text = item.ev(ctx, index)
-            texts.append(text)
-            if value is False:
-                return False, EMPTY, " 且 ".join(texts) if ctx.trace else ""
-            if value is None:
-                result = None
-                unknown |= missing
-        return result, frozenset(unknown) if result is None else EMPTY, " 且 ".join(texts) if ctx.trace else ""
+        return _kleene(self.items, ctx, index, False, " 且 ")
 
 
 @dataclass(eq=False)
@@ -343,18 +348,7 @@ class Or(Node):
         return self.items
 
     def ev(self, ctx: Context, index: int) -> Result:
-        unknown: set[str] = set()
-        texts = []
-        result: bool | None = False
-        for item in self.items:
-            value, missing, text = item.ev(ctx, index)
-            texts.append(text)
-            if value is True:
-                return True, EMPTY, " 或 ".join(texts) if ctx.trace else ""
-            if value is None:
-                result = None
-                unknown |= missing
-        return result, frozenset(unknown) if result is None else EMPTY, " 或 ".join(texts) if ctx.trace else ""
+        return _kleene(self.items, ctx, index, True, " 或 ")
 
 
 @dataclass(eq=False)
