@@ -59,6 +59,7 @@ UNITS: dict[str, Unit] = {
         Unit("人", Dimension.PERSONS),
         Unit("套", Dimension.PERSONS),
         Unit("辆", Dimension.PERSONS),
+        Unit("次", Dimension.PERSONS),
         Unit("个工作日", Dimension.DAYS),
         Unit("日", Dimension.DAYS),
     )

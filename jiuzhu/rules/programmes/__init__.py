@@ -8,12 +8,29 @@ from weakref import WeakKeyDictionary
 from jiuzhu.rules.expr import Node, Ref, Step
 from jiuzhu.rules.params import ParameterSet
 from jiuzhu.rules.programmes.base import Parameters, Programme
+from jiuzhu.rules.programmes.child_allowance import build_child_allowance
 from jiuzhu.rules.programmes.common import build_common
 from jiuzhu.rules.programmes.dibao import build_dibao
+from jiuzhu.rules.programmes.disability_subsidies import build_disability_subsidies
+from jiuzhu.rules.programmes.elderly_allowance import build_elderly_allowance
+from jiuzhu.rules.programmes.free_electricity import build_free_electricity
 from jiuzhu.rules.programmes.marginal import build_marginal
+from jiuzhu.rules.programmes.rigid_expense import build_rigid_expense
 from jiuzhu.rules.programmes.tekun import build_tekun
+from jiuzhu.rules.programmes.temporary_assistance import build_temporary_assistance
 
-PROGRAMME_ORDER = ("dibao", "tekun", "marginal")
+# The order results are reported in (case-format.md's programme ids).
+PROGRAMME_ORDER = (
+    "dibao",
+    "tekun",
+    "marginal",
+    "rigid_expense",
+    "temporary_assistance",
+    "disability_subsidies",
+    "elderly_allowance",
+    "child_allowance",
+    "free_electricity",
+)
 _cache: WeakKeyDictionary[ParameterSet, dict[str, Programme]] = WeakKeyDictionary()
 
 
@@ -40,16 +57,29 @@ def with_dependencies(steps: Sequence[Step]) -> list[Step]:
     return list(found.values())
 
 
+def _step(programme: Programme, name: str) -> Step:
+    return next(s for s in programme.steps if s.name == name)
+
+
 def _build_all(parameters: ParameterSet) -> dict[str, Programme]:
     p = Parameters(parameters)
     common = build_common(p)
     dibao = build_dibao(p, common)
-    asset_test = next(s for s in dibao.steps if s.name == "dibao.asset_test")
-    qualifies = next(s for s in dibao.steps if s.name == "dibao.qualifies")
+    asset_test = _step(dibao, "dibao.asset_test")
+    qualifies = _step(dibao, "dibao.qualifies")
+    enrolled = _step(dibao, "dibao.enrolled_member")
+    tekun = build_tekun(p, common, asset_test)
+    marginal = build_marginal(p, common, qualifies, asset_test)
     programmes = {
         "dibao": dibao,
-        "tekun": build_tekun(p, common, asset_test),
-        "marginal": build_marginal(p, common, qualifies, asset_test),
+        "tekun": tekun,
+        "marginal": marginal,
+        "rigid_expense": build_rigid_expense(p, common, asset_test, dibao.eligible, tekun.eligible, marginal.eligible),
+        "temporary_assistance": build_temporary_assistance(p, common),
+        "disability_subsidies": build_disability_subsidies(p, enrolled, marginal.eligible),
+        "elderly_allowance": build_elderly_allowance(p),
+        "child_allowance": build_child_allowance(p, enrolled),
+        "free_electricity": build_free_electricity(p, dibao.eligible, tekun.eligible),
     }
     for programme in programmes.values():
         outputs = [*programme.steps, *programme.outputs.values(), programme.eligible, programme.amount_month]
@@ -60,11 +90,22 @@ def _build_all(parameters: ParameterSet) -> dict[str, Programme]:
     return programmes
 
 
-def build_programmes(parameters: ParameterSet, chosen: Sequence[str] | None = None) -> list[Programme]:
-    """The programmes asked for (all the engine knows when ``chosen`` is None), built once per parameter set."""
+def known_programmes(parameters: ParameterSet) -> list[str]:
+    """The programmes the pack runs: those whose required parameters all resolve for this region and date."""
+    built = _built(parameters)
+    return [name for name in PROGRAMME_ORDER if all(parameters.get(r) is not None for r in built[name].required)]
+
+
+def _built(parameters: ParameterSet) -> dict[str, Programme]:
     built = _cache.get(parameters)
     if built is None:
         built = _build_all(parameters)
         _cache[parameters] = built
-    names = chosen if chosen is not None else PROGRAMME_ORDER
+    return built
+
+
+def build_programmes(parameters: ParameterSet, chosen: Sequence[str] | None = None) -> list[Programme]:
+    """The programmes asked for (all the pack knows when ``chosen`` is None), built once per parameter set."""
+    built = _built(parameters)
+    names = chosen if chosen is not None else known_programmes(parameters)
     return [built[name] for name in names if name in built]

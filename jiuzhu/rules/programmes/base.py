@@ -36,6 +36,8 @@ class Programme:
     conditions: list[Condition] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # static Chinese notes (e.g. 渐退期 months)
     extra: Callable[[Any], dict[str, Any]] | None = None  # programme-specific output from step values
+    # Parameters without which the pack does not run this programme ("all the pack knows", case-format.md).
+    required: tuple[str, ...] = ()
 
 
 class Parameters:

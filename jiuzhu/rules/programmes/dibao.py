@@ -17,9 +17,13 @@ from jiuzhu.rules.expr import (
     If,
     Input,
     Lit,
+    MoneySum,
     Node,
+    Not,
+    Or,
     Step,
     maximum,
+    member_any,
     member_sum,
 )
 from jiuzhu.rules.programmes.base import Condition, Parameters, Programme, lit_years
@@ -111,11 +115,97 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
         "dibao.supplement_month", "分类施保合计（月）", member_sum(supplement_member.ref(), "各成员分类施保合计")
     )
 
-    total = Step("dibao.total_month", "低保金（月）", gap.ref() + supplement.ref())
+    household_total = Step("dibao.household_total_month", "低保金（全户，月）", gap.ref() + supplement.ref())
+
+    # 单人保 (民发〔2021〕57号第八条): a household that fails the 低保 test but whose per-capita income is below
+    # the multiplier × standard may have its severely disabled or seriously ill members enrolled alone, each
+    # treated as a one-person household (参照单人户): the standard less their own counted income, plus
+    # their supplement.
+    individual_steps: list[Step] = []
+    individual_total: Node = Lit(Decimal(0))
+    individual_member: Step | None = None
+    if p.raw("dibao.individual.household_multiplier") is not None:
+        grade = member("disability_grade", "残疾等级")
+        kind = member("disability_type", "残疾类别")
+        conditions: list[Node] = [
+            And((grade >= 1, grade <= p.number("dibao.individual.disability_max_grade"))),
+            And(
+                (
+                    kind.isin(["intellectual", "mental"]),
+                    grade >= 1,
+                    grade <= p.number("dibao.individual.intellectual_mental_max_grade"),
+                )
+            ),
+        ]
+        if p.raw("dibao.individual.serious_illness") is True:
+            conditions.append(member("serious_illness", "是否患重病").eq(True))
+        household_test = Step(
+            "dibao.individual_household_test",
+            "单人保家庭条件：家庭人均收入低于低保标准的规定倍数",
+            c.income_annual.ref()
+            < p.number("dibao.individual.household_multiplier") * c.standard_annual.ref() * c.size.ref(),
+            "bool",
+        )
+        own_income = MoneySum("incomes", c.counted_types, MEMBER, "本人计入收入")
+        individual_member = Step(
+            "dibao.individual_member",
+            "单独纳入低保（单人保）",
+            And(
+                (
+                    Not(qualifies.ref()),
+                    household_test.ref(),
+                    asset_test.ref(),
+                    in_household,
+                    Or(tuple(conditions)),
+                    own_income < c.standard_annual.ref(),
+                )
+            ),
+            "bool",
+        )
+        individual_amount = Step(
+            "dibao.individual_amount_member_month",
+            "单人保低保金（月）",
+            If(
+                individual_member.ref(),
+                DivRound(maximum(c.standard_annual.ref() - own_income, 0), TWELVE, rounding) + supplement_member.ref(),
+                Lit(Decimal(0)),
+            ),
+        )
+        any_individual = Step(
+            "dibao.any_individual", "有成员单独纳入低保", member_any(individual_member.ref(), "各成员"), "bool"
+        )
+        individual_sum = Step(
+            "dibao.individual_total_month", "单人保低保金合计（月）", member_sum(individual_amount.ref(), "各成员合计")
+        )
+        individual_steps = [household_test, individual_member, individual_amount, any_individual, individual_sum]
+        covered: Node = Or((qualifies.ref(), any_individual.ref()))
+        individual_total = individual_sum.ref()
+    else:
+        covered = qualifies.ref()
+
+    total = Step("dibao.total_month", "低保金（月）", If(qualifies.ref(), household_total.ref(), individual_total))
     # Eligible only when the amount can also be determined (unknown facts make it null, never zero).
-    eligible = Step("dibao.eligible", "是否符合低保条件", And((qualifies.ref(), total.ref() >= 0)), "bool")
+    eligible = Step("dibao.eligible", "是否符合低保条件", And((covered, total.ref() >= 0)), "bool")
     amount = Step("dibao.amount_month", "低保金（月）", If(eligible.ref(), total.ref(), Lit(Decimal(0))))
-    enrolled = Step("dibao.enrolled_member", "纳入保障", And((eligible.ref(), in_household)), "bool")
+    enrolled = Step(
+        "dibao.enrolled_member",
+        "纳入保障",
+        If(qualifies.ref(), And((eligible.ref(), in_household)), individual_member.ref())
+        if individual_member is not None
+        else And((eligible.ref(), in_household)),
+        "bool",
+    )
+    individual_conditions = (
+        [
+            Condition(
+                individual_steps[3],
+                "家庭人均收入低于低保标准的规定倍数，重度残疾或重病成员按单人户单独纳入低保（单人保）",
+                "",
+            )
+        ]
+        if individual_steps
+        else []
+    )
     return Programme(
         id="dibao",
         label="最低生活保障",
@@ -128,6 +218,8 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
             gap,
             supplement_member,
             supplement,
+            household_total,
+            *individual_steps,
             total,
             eligible,
             amount,
@@ -140,6 +232,7 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
             "per_capita_income_month": c.per_capita_income_month,
             "gap_month": gap,
             "supplement_month": supplement,
+            **({"individual_month": individual_steps[4]} if individual_steps else {}),
         },
         members_key="enrolled_members",
         members_step=enrolled,
@@ -150,5 +243,6 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
                 "家庭月人均收入 {per_capita_income_month} 元不低于低保标准 {standard_month} 元",
             ),
             Condition(asset_test, "家庭财产状况符合当地规定", "家庭财产超过当地规定的限额"),
+            *individual_conditions,
         ],
     )

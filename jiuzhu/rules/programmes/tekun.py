@@ -22,11 +22,12 @@ from jiuzhu.rules.expr import (
     Or,
     Step,
     member_any,
+    member_count,
     member_sum,
     obligor_all,
 )
 from jiuzhu.rules.money import FEN_HALF_UP
-from jiuzhu.rules.programmes.base import Condition, Parameters, Programme
+from jiuzhu.rules.programmes.base import Condition, Parameters, Programme, lit_years
 from jiuzhu.rules.programmes.common import TWELVE, Common, area, member
 
 SOURCE = "社会救助暂行办法第十四条；民发〔2021〕43号《特困人员认定办法》"
@@ -121,10 +122,36 @@ def build_tekun(p: Parameters, c: Common, asset_test: Step) -> Programme:
     no_obligor = Step(
         "tekun.no_able_obligor", "无法定义务人，或义务人无履行能力", obligor_all(unable, "各义务人均无履行能力"), "bool"
     )
+    # A spouse, parent or adult child living in the household is a legal obligor too (民法典第一千零五十九、
+    # 一千零六十七条); the case lists relations to the head only, so jiuzhu takes any other co-resident adult
+    # under the obligor age limit, with (some) labour capacity and no severe disability, as an obligor able
+    # to support (a conservative reading of 特困办法第八条, shown in the trace); such a person is not 特困
+    # but may be covered by the household's 低保.
+    able_adult = And(
+        (
+            member("in_household", "是否共同生活家庭成员"),
+            member("labour_capacity", "劳动能力").isin(["full", "partial"]),
+            Or((grade < 1, grade > 2)),
+            AgeAtLeast(MEMBER, lit_years(18)),
+            ~AgeAtLeast(MEMBER, p.number("tekun.obligor.elderly_age")),
+        )
+    )
+    able_count = Step(
+        "tekun.able_adults",
+        "共同生活的有劳动能力成年人数",
+        member_count(able_adult, "有劳动能力的成年人"),
+        "number",
+    )
+    no_obligor_at_home = Step(
+        "tekun.no_obligor_at_home",
+        "共同生活的家庭成员中无有履行能力的法定义务人",
+        able_count.ref() - If(able_adult, Lit(Decimal(1)), Lit(Decimal(0))) < 1,
+        "bool",
+    )
     eligible_member = Step(
         "tekun.eligible_member",
         "符合特困人员条件",
-        And((no_labour.ref(), no_income.ref(), no_obligor.ref(), asset_test.ref())),
+        And((no_labour.ref(), no_income.ref(), no_obligor.ref(), no_obligor_at_home.ref(), asset_test.ref())),
         "bool",
     )
 
@@ -190,6 +217,8 @@ def build_tekun(p: Parameters, c: Common, asset_test: Step) -> Programme:
             own_income,
             no_income,
             no_obligor,
+            able_count,
+            no_obligor_at_home,
             eligible_member,
             basic,
             care_member,
