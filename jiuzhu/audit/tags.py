@@ -20,6 +20,9 @@ class AuditTag(StrEnum):
     REGISTRY_IMPORT = "registry:import"
     REGISTRY_EXPORT = "registry:export"
     DEMO_GENERATE = "demo:generate"
+    POLICY_BATCH_RUN = "policy:batch_run"
+    POLICY_WHATIF = "policy:whatif"
+    PARAMETER_RECORD = "policy:parameter_record"
 
 
 AUDIT_TAG_LABELS = {
@@ -37,4 +40,7 @@ AUDIT_TAG_LABELS = {
     AuditTag.REGISTRY_IMPORT: "批量导入",
     AuditTag.REGISTRY_EXPORT: "导出",
     AuditTag.DEMO_GENERATE: "生成演示数据",
+    AuditTag.POLICY_BATCH_RUN: "批量计算救助待遇",
+    AuditTag.POLICY_WHATIF: "政策调整测算",
+    AuditTag.PARAMETER_RECORD: "录入政策参数",
 }
