@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("jiuzhu.accounts.urls")),
     path("registry/", include("jiuzhu.registry.urls")),
     path("exchange/", include("jiuzhu.exchange.urls")),
+    path("policy/", include("jiuzhu.policy.urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz),
     path("favicon.ico", favicon),

@@ -20,6 +20,9 @@ class Permission(StrEnum):
     REGISTRY_EXPORT = "registry_export"
     AUDIT_VIEW = "audit_view"
     USERS_MANAGE = "users_manage"
+    POLICY_VIEW = "policy_view"
+    POLICY_RUN = "policy_run"
+    POLICY_WHATIF = "policy_whatif"
 
 
 PERMISSION_LABELS = {
@@ -30,9 +33,14 @@ PERMISSION_LABELS = {
     Permission.REGISTRY_EXPORT: "导出",
     Permission.AUDIT_VIEW: "查看审计日志",
     Permission.USERS_MANAGE: "管理用户",
+    Permission.POLICY_VIEW: "查看救助政策参数和待遇测算",
+    Permission.POLICY_RUN: "批量计算救助待遇",
+    Permission.POLICY_WHATIF: "政策调整测算",
 }
 
-_VIEW = {Permission.REGISTRY_VIEW}
+# Everyone who sees the database may read the policy (the packs are public documents) and each
+# household's computed entitlement.
+_VIEW = {Permission.REGISTRY_VIEW, Permission.POLICY_VIEW}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Village workers collect and correct data for their own village; they do not see full IDs.
     Role.VILLAGE_INFO_WORKER: frozenset(_VIEW | {Permission.REGISTRY_EDIT}),
@@ -55,11 +63,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REGISTRY_IMPORT,
             Permission.REGISTRY_EXPORT,
             Permission.AUDIT_VIEW,
+            Permission.POLICY_RUN,
+            Permission.POLICY_WHATIF,
         }
     ),
     # Departments query the database ("凡救助必用库") but see masked IDs and export nothing.
     Role.DEPARTMENT_USER: frozenset(_VIEW),
-    Role.SUPERVISOR: frozenset(_VIEW | {Permission.AUDIT_VIEW, Permission.REGISTRY_EXPORT}),
+    Role.SUPERVISOR: frozenset(_VIEW | {Permission.AUDIT_VIEW, Permission.REGISTRY_EXPORT, Permission.POLICY_WHATIF}),
     # Administrators run accounts, not cases: separation of duties keeps IDs masked for them.
     Role.SYSTEM_ADMIN: frozenset(_VIEW | {Permission.USERS_MANAGE, Permission.AUDIT_VIEW}),
 }

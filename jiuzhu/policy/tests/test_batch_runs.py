@@ -47,7 +47,7 @@ def _standard_annual() -> Decimal:
     parameters = resolve(default_library(), COUNTY, AS_OF)
     standard = parameters.get("dibao.standard.urban")
     assert standard is not None, "the 晋中 pack pays 低保 on every date since 2024-01-01"
-    value = Decimal(standard.value)
+    value = Decimal(str(standard.value))
     return value * 12 if standard.unit == "元/人·月" else value
 
 

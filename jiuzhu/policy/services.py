@@ -1,0 +1,39 @@
+"""One case, computed: what ``jiuzhu policy compute`` and ``POST /api/v1/policy/compute`` both call.
+
+Plain Python over the rules engine (no Django import), so the command line runs without a database.
+``policy_library`` is the one place the parameter library is obtained.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from jiuzhu.rules.case import case_from_json
+from jiuzhu.rules.errors import CaseError, ParameterError
+from jiuzhu.rules.evaluate import Evaluation, evaluate_case
+from jiuzhu.rules.params import Library, default_library
+
+# A case the caller got wrong (exit 2 / HTTP 422). Any other ``RulesError`` (a broken pack) is ours.
+INVALID_CASE = (CaseError, ParameterError)
+
+
+def policy_library() -> Library:
+    """The packs a computation runs on: the YAML shipped with the package.
+
+    The single call site for the CLI and the API. When ``JIUZHU_DATABASE_URL`` names a migrated
+    database, the parameter records administrators entered there are to be layered over the YAML
+    here (``Library.with_records``), so both read the same values.
+    """
+    return default_library()
+
+
+def compute_case_text(
+    text: str, *, as_of: dt.date | None = None, programmes: Sequence[str] | None = None
+) -> Evaluation:
+    """Parse case-file text (numbers as ``Decimal``) and evaluate it; ``as_of``/``programmes`` override the file's.
+
+    Raises ``CaseError`` or ``ParameterError`` (Chinese ``message`` naming the key) for an invalid case.
+    """
+    case = case_from_json(text, as_of=as_of, programmes=programmes)
+    return evaluate_case(case, library=policy_library())
