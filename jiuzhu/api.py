@@ -15,6 +15,7 @@ from ninja.renderers import JSONRenderer
 from jiuzhu.accounts.api import router as auth_router
 from jiuzhu.core.api_auth import BearerToken
 from jiuzhu.core.errors import DomainError, PermissionRefused
+from jiuzhu.policy.api import router as policy_router
 from jiuzhu.registry.api import router as registry_router
 
 
@@ -46,6 +47,7 @@ api = NinjaAPI(
 )
 api.add_router("/auth", auth_router)
 api.add_router("/", registry_router)
+api.add_router("/policy", policy_router)
 
 
 @api.exception_handler(DomainError)

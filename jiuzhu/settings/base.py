@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "jiuzhu.accounts",
     "jiuzhu.audit",
     "jiuzhu.registry",
+    "jiuzhu.policy",
     "jiuzhu.exchange",
     "jiuzhu.demo",
 ]
