@@ -23,6 +23,7 @@ class Permission(StrEnum):
     POLICY_VIEW = "policy_view"
     POLICY_RUN = "policy_run"
     POLICY_WHATIF = "policy_whatif"
+    PARAMETER_EDIT = "parameter_edit"
 
 
 PERMISSION_LABELS = {
@@ -36,6 +37,7 @@ PERMISSION_LABELS = {
     Permission.POLICY_VIEW: "查看救助政策参数和待遇测算",
     Permission.POLICY_RUN: "批量计算救助待遇",
     Permission.POLICY_WHATIF: "政策调整测算",
+    Permission.PARAMETER_EDIT: "录入政策参数",
 }
 
 # Everyone who sees the database may read the policy (the packs are public documents) and each
@@ -71,7 +73,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DEPARTMENT_USER: frozenset(_VIEW),
     Role.SUPERVISOR: frozenset(_VIEW | {Permission.AUDIT_VIEW, Permission.REGISTRY_EXPORT, Permission.POLICY_WHATIF}),
     # Administrators run accounts, not cases: separation of duties keeps IDs masked for them.
-    Role.SYSTEM_ADMIN: frozenset(_VIEW | {Permission.USERS_MANAGE, Permission.AUDIT_VIEW}),
+    Role.SYSTEM_ADMIN: frozenset(_VIEW | {Permission.USERS_MANAGE, Permission.AUDIT_VIEW, Permission.PARAMETER_EDIT}),
 }
 
 

@@ -55,3 +55,33 @@ class BatchResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.programme}"
+
+
+class ParameterRecord(models.Model):
+    """A parameter value entered by an administrator: dated, sourced, layered over the YAML packs.
+
+    Never edited: a change of policy is a new record from its effective date (with its 文号); a mistake
+    is corrected by a record that ends the wrong one. Each record is audited.
+    """
+
+    region_code = models.CharField("区划代码", max_length=6)
+    name = models.CharField("参数名", max_length=80)
+    value = models.JSONField("取值")  # as the YAML writes it: a string number, a rule word, a list, a flag
+    unit = models.CharField("单位", max_length=20)
+    effective = models.DateField("生效日期")
+    end = models.DateField("截止日期", null=True, blank=True)
+    source = models.CharField("文号或来源", max_length=200)
+    article = models.CharField("条款", max_length=200, blank=True)
+    note = models.CharField("说明", max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="录入人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "政策参数记录"
+        verbose_name_plural = "政策参数记录"
+        indexes = [models.Index(fields=["region_code", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.name} {self.value}{self.unit} 自{self.effective}"

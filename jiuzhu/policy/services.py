@@ -1,6 +1,7 @@
 """One case, computed: what ``jiuzhu policy compute`` and ``POST /api/v1/policy/compute`` both call.
 
-Plain Python over the rules engine (no Django import), so the command line runs without a database.
+Plain Python over the rules engine: Django is touched only when it is set up (for the database's
+parameter records), so the command line computes a case without a database.
 ``policy_library`` is the one place the parameter library is obtained.
 """
 
@@ -19,13 +20,18 @@ INVALID_CASE = (CaseError, ParameterError)
 
 
 def policy_library() -> Library:
-    """The packs a computation runs on: the YAML shipped with the package.
+    """The packs a computation runs on: the YAML shipped with the package, with the parameter records
+    administrators entered in the database layered over it when Django is set up with a database
+    (the CLI sets it up when ``JIUZHU_DATABASE_URL`` is given). The single call site for the CLI, the
+    API, batch runs and the pages."""
+    from django.apps import apps
 
-    The single call site for the CLI and the API. When ``JIUZHU_DATABASE_URL`` names a migrated
-    database, the parameter records administrators entered there are to be layered over the YAML
-    here (``Library.with_records``), so both read the same values.
-    """
-    return default_library()
+    base = default_library()
+    if not apps.ready:
+        return base
+    from jiuzhu.policy.parameter_records import layered_library
+
+    return layered_library(base)
 
 
 def compute_case_text(
