@@ -234,7 +234,8 @@ def _policy_run(args: argparse.Namespace) -> int:
     )
     run = outcome.run
     print(
-        f"批量计算完成：区划 {run.region_code}，{run.as_of}，{run.engine}，{run.households} 户，用时 {run.duration_seconds} 秒"
+        f"批量计算完成：区划 {run.region_code}，{run.as_of}，{run.engine}，"
+        + f"{run.households} 户，用时 {run.duration_seconds} 秒"
     )
     for programme, counts in run.counts.items():
         print(

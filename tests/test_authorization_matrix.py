@@ -19,6 +19,7 @@ from jiuzhu.accounts.models import Role, User
 from jiuzhu.accounts.permissions import Permission, has_permission
 from jiuzhu.api import api
 from jiuzhu.core.testing import factories
+from jiuzhu.policy.schemas import CASE_EXAMPLE
 from jiuzhu.registry.models import CategoryEnrollment, Household, Membership
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +34,7 @@ class Route:
     permission: Permission | None  # None: any signed-in user
     method: str = "GET"
     scoped: bool = True  # names a record, so outside the jurisdiction is 404
+    body: str = json.dumps({"reason": "核对身份"})  # what a POST sends
 
 
 PAGES = [
@@ -50,6 +52,13 @@ PAGES = [
     Route("enrollment_end", "/registry/enrollments/{enrollment}/end/", Permission.REGISTRY_EDIT),
     Route("import_households", "/exchange/import/households/", Permission.REGISTRY_IMPORT, scoped=False),
     Route("export_households", "/exchange/export/households/", Permission.REGISTRY_EXPORT, scoped=False),
+    Route("policy_packs", "/policy/", Permission.POLICY_VIEW, scoped=False),
+    Route("policy_pack", "/policy/packs/000000/", Permission.POLICY_VIEW, scoped=False),
+    Route("policy_compare", "/policy/compare/", Permission.POLICY_VIEW, scoped=False),
+    Route("policy_runs", "/policy/runs/", Permission.POLICY_VIEW, scoped=False),
+    Route("policy_whatif", "/policy/whatif/", Permission.POLICY_WHATIF, scoped=False),
+    Route("policy_entitlement", "/policy/households/{household}/", Permission.POLICY_VIEW),
+    Route("policy_entitlement_pdf", "/policy/households/{household}/pdf/", Permission.POLICY_VIEW),
 ]
 # Routes outside the matrix, with the reason.
 UNSCOPED_PAGES = {
@@ -67,6 +76,15 @@ API = [
         "/api/v1/persons/{person}/id-number/reveal",
         Permission.ID_NUMBER_REVEAL,
         method="POST",
+    ),
+    # Computes a case sent in the body; reads no registry data, so any signed-in role may call it.
+    Route(
+        "POST /policy/compute",
+        "/api/v1/policy/compute",
+        None,
+        method="POST",
+        scoped=False,
+        body=json.dumps(CASE_EXAMPLE, ensure_ascii=False),
     ),
 ]
 UNSCOPED_API = {"POST /auth/token": "public: exchanges a password for a token (lockout tested separately)"}
@@ -154,9 +172,7 @@ def test_api_matrix(client: Client, world: dict[str, Records], route: Route, rol
     for place in PLACES if route.scoped else ["own_village"]:
         path = world[place].fill(route.path)
         if route.method == "POST":
-            response = client.post(
-                path, json.dumps({"reason": "核对身份"}), content_type="application/json", headers=headers
-            )
+            response = client.post(path, route.body, content_type="application/json", headers=headers)
         else:
             response = client.get(path, headers=headers)
         assert response.status_code == _expected(route, user, place), f"{role.label} {place} {path}"
