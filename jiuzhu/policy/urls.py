@@ -5,6 +5,7 @@ from jiuzhu.policy import views
 urlpatterns = [
     path("", views.pack_list_view, name="policy_packs"),
     path("packs/<str:region>/", views.pack_detail_view, name="policy_pack"),
+    path("records/new/", views.parameter_record_create_view, name="policy_record_create"),
     path("compare/", views.compare_view, name="policy_compare"),
     path("runs/", views.run_list_view, name="policy_runs"),
     path("whatif/", views.whatif_view, name="policy_whatif"),

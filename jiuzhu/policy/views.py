@@ -86,6 +86,8 @@ def _region(code: str) -> str:
         return normalise_region(code.strip())
     except RulesError as error:
         raise forms.ValidationError(error.message) from None
+    except ValueError as error:
+        raise forms.ValidationError(f"区划代码“{code}”无效：{error}") from None
 
 
 def compare_view(request: HttpRequest) -> HttpResponse:
@@ -222,3 +224,63 @@ def whatif_view(request: HttpRequest) -> HttpResponse:
             "change_labels": CHANGE_LABELS,
         },
     )
+
+
+class ParameterRecordForm(forms.Form):
+    region_code = forms.CharField(label="区划代码（6位）", max_length=6, min_length=6)
+    name = forms.ChoiceField(label="参数")
+    value = forms.CharField(label="取值", max_length=200, help_text="数值直接填写；规则填英文代码；多项用逗号分隔")
+    unit = forms.CharField(label="单位", max_length=20)
+    effective = forms.DateField(label="生效日期", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="截止日期（可空）", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.CharField(label="文号或来源", max_length=200)
+    article = forms.CharField(label="条款", max_length=200, required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        catalog = policy_library().catalog
+        name_field = self.fields["name"]
+        assert isinstance(name_field, forms.ChoiceField)
+        name_field.choices = [(name, f"{entry.label}（{name}）") for name, entry in catalog.items()]
+        self.catalog = catalog
+
+    def parsed_value(self) -> object:
+        text = self.cleaned_data["value"].strip()
+        kind = self.catalog[self.cleaned_data["name"]].kind
+        if kind == "set":
+            return [item.strip() for item in text.replace("，", ",").split(",") if item.strip()]
+        if kind == "flag":
+            return text in ("是", "true", "True", "1")
+        return text
+
+
+@require_http_methods(["GET", "POST"])
+def parameter_record_create_view(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    require(user, Permission.PARAMETER_EDIT)
+    from jiuzhu.policy.parameter_records import parameter_record_create
+
+    form = ParameterRecordForm(request.POST or None, initial={"region_code": (user.jurisdiction_prefix() or "")[:6]})
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = parameter_record_create(
+                actor=user,
+                region_code=form.cleaned_data["region_code"],
+                name=form.cleaned_data["name"],
+                value=form.parsed_value(),
+                unit=form.cleaned_data["unit"].strip(),
+                effective=form.cleaned_data["effective"],
+                end=form.cleaned_data["end"],
+                source=form.cleaned_data["source"],
+                article=form.cleaned_data["article"],
+            )
+        except DomainError as refusal:
+            error = refusal.message
+        else:
+            from django.contrib import messages
+            from django.shortcuts import redirect
+
+            messages.success(request, f"已录入：{record}")
+            return redirect("policy_packs")
+    return render(request, "policy/record_form.html", {"form": form, "error": error})
