@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from jiuzhu.rules.errors import CaseError
@@ -64,6 +65,12 @@ INCOME_PERIODS = ("month", "year")
 EXPENSE_PERIODS = ("month", "year", "once")
 EMERGENCY_KINDS = ("emergency", "expense")
 OBLIGOR_STATUS = ("tekun", "dibao", "low_income", "registered_poor", "none")
+VEHICLE_TYPES = ("car", "motorcycle", "disability_vehicle", "electric_bike", "farm_vehicle", "other")
+VEHICLE_PURPOSES = ("private", "livelihood")
+# Amounts (and numeric overlay values) must stay below this: two decimals then fit Decimal's 28 digits.
+MONEY_LIMIT = Decimal(10) ** 15
+# A number written as a string: JSON's own grammar in ASCII digits (not Decimal's "1_000", "NaN" or "１２").
+NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 LABELS = {
     "wage": "工资性收入",
@@ -202,7 +209,7 @@ class Case:
 
 def _require_map(raw: object, key: str) -> Mapping[str, Any]:
     if not isinstance(raw, dict):
-        raise CaseError(key, f"应为对象（{{…}}），实为{_kind(raw)}")
+        raise CaseError(key, f"{'' if key else '案件'}应为对象（{{…}}），实为{_kind(raw)}")
     return raw
 
 
@@ -256,24 +263,24 @@ def _date(raw: object, key: str) -> dt.date:
 def _money(raw: object, key: str) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
         raise CaseError(key, f"金额应为字符串或数字，实为{_kind(raw)}")
-    try:
-        value = Decimal(raw.strip()) if isinstance(raw, str) else Decimal(raw)
-    except InvalidOperation:
-        raise CaseError(key, f"不是有效的金额：“{raw}”") from None
-    if not value.is_finite():
+    if isinstance(raw, str) and not NUMBER_TEXT.fullmatch(raw.strip()):
         raise CaseError(key, f"不是有效的金额：“{raw}”")
+    value = Decimal(raw.strip()) if isinstance(raw, str) else Decimal(raw)
     if value < 0:
         raise CaseError(key, f"金额不能为负数：{raw}")
+    if value >= MONEY_LIMIT:
+        raise CaseError(key, f"金额过大：{raw}（应小于 10^15 元）")
     return value
 
 
 def _integer(raw: object, key: str, low: int, high: int) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, (int, Decimal)) or int(raw) != raw:
+    if isinstance(raw, bool) or not isinstance(raw, (int, Decimal)):
         raise CaseError(key, f"应为整数，实为{_kind(raw)}")
-    value = int(raw)
-    if not low <= value <= high:
-        raise CaseError(key, f"应在 {low}–{high} 之间，实为 {value}")
-    return value
+    if isinstance(raw, Decimal) and (not raw.is_finite() or raw != raw.to_integral_value()):
+        raise CaseError(key, f"应为整数，实为 {raw}")
+    if not low <= raw <= high:  # compared before int(): 1E+999999999 must not be expanded
+        raise CaseError(key, f"应在 {low}–{high} 之间，实为 {raw}")
+    return int(raw)
 
 
 def _list(raw: object, key: str) -> list[Any]:
@@ -391,13 +398,9 @@ def _assets(raw: object, key: str) -> Assets:
             _only(v, item_key, ("type", "value", "purpose"))
             vehicles_list.append(
                 Vehicle(
-                    type=_enum(
-                        v.get("type", "car"),
-                        f"{item_key}.type",
-                        ("car", "motorcycle", "disability_vehicle", "electric_bike", "farm_vehicle", "other"),
-                    ),
+                    type=_enum(v.get("type", "car"), f"{item_key}.type", VEHICLE_TYPES),
                     value=_money(v["value"], f"{item_key}.value") if "value" in v else None,
-                    purpose=_enum(v.get("purpose", "private"), f"{item_key}.purpose", ("private", "livelihood")),
+                    purpose=_enum(v.get("purpose", "private"), f"{item_key}.purpose", VEHICLE_PURPOSES),
                 )
             )
         vehicles = tuple(vehicles_list)
@@ -498,14 +501,13 @@ def _overlay_value(raw: object, key: str) -> Decimal | str | tuple[str, ...] | b
     if isinstance(raw, (int, Decimal)):
         return _money(raw, key)
     text = _string(raw, key)
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
+    if not NUMBER_TEXT.fullmatch(text.strip()):
         return text  # a rule value such as "fen_half_up"; checked against the catalog later
-    if not number.is_finite():
-        raise CaseError(key, f"不是有效的数值：“{text}”")
+    number = Decimal(text.strip())
     if number < 0:
         raise CaseError(key, f"参数值不能为负数：{text}")
+    if number >= MONEY_LIMIT:
+        raise CaseError(key, f"参数值过大：{text}（应小于 10^15）")
     return number
 
 
@@ -557,7 +559,45 @@ def case_from_dict(raw: object, *, as_of: dt.date | None = None, programmes: Seq
 def case_from_json(text: str, **overrides: Any) -> Case:
     """Parse case-file text; JSON numbers become ``Decimal`` (never float)."""
     try:
-        raw = json.loads(text, parse_float=Decimal)
+        raw = json.loads(
+            text.removeprefix("\ufeff"),  # a byte-order mark, as some Windows editors write
+            parse_float=Decimal,
+            parse_int=Decimal,  # also no int() of a 5000-digit literal (Python limits that conversion)
+            parse_constant=_no_constant,
+            object_pairs_hook=_unique_keys,
+        )
     except json.JSONDecodeError as error:
-        raise CaseError("", f"不是有效的 JSON：第 {error.lineno} 行第 {error.colno} 列，{error.msg}") from None
+        problem = _JSON_PROBLEMS.get(error.msg, error.msg)
+        raise CaseError("", f"不是有效的 JSON：第 {error.lineno} 行第 {error.colno} 列，{problem}") from None
+    except RecursionError:
+        raise CaseError("", "不是有效的案件：JSON 嵌套层数过多") from None
     return case_from_dict(raw, **overrides)
+
+
+# json's messages (``JSONDecodeError.msg``) in Chinese; any other is kept as json words it.
+_JSON_PROBLEMS = {
+    "Expecting value": "此处应为一个值",
+    "Expecting property name enclosed in double quotes": "键名应使用双引号",
+    "Expecting ',' delimiter": "缺少逗号",
+    "Expecting ':' delimiter": "缺少冒号",
+    "Extra data": "JSON 结束后还有多余内容",
+    "Unterminated string starting at": "字符串没有结束引号",
+    "Invalid control character at": "字符串中有未转义的控制字符",
+    "Invalid \\escape": "无效的转义序列",
+    "Invalid \\uXXXX escape": "无效的 \\u 转义序列",
+}
+
+
+def _no_constant(name: str) -> Decimal:
+    """``NaN`` and ``Infinity`` are not JSON (RFC 8259), though Python's parser accepts them."""
+    raise CaseError("", f"不是有效的 JSON：“{name}”不是 JSON 数值")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object naming a key twice is ambiguous: refused instead of keeping the last value."""
+    data: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in data:
+            raise CaseError(name, "在同一个 JSON 对象中出现了两次")
+        data[name] = value
+    return data

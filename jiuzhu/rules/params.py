@@ -131,9 +131,20 @@ def _fail(path: Path, key: str, problem: str) -> PackError:
     )
 
 
+class _PackLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text until ``_date`` reads them, so an impossible
+    date (2024-13-01) is reported with its key instead of failing inside the YAML parser."""
+
+
+_PackLoader.yaml_implicit_resolvers = {
+    first: [resolver for resolver in resolvers if resolver[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_PackLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         raise _fail(path, "", f"不是有效的 YAML：{error}") from None
 
@@ -148,6 +159,12 @@ def _date(path: Path, key: str, raw: object) -> dt.date:
             return dt.date.fromisoformat(raw)
         except ValueError:
             pass
+        try:
+            dt.datetime.fromisoformat(raw)
+        except ValueError:
+            pass
+        else:
+            raise _fail(path, key, f"应为日期（YYYY-MM-DD），不能带时间：“{raw}”")
     raise _fail(path, key, f"应为日期（YYYY-MM-DD），实为“{raw}”")
 
 
@@ -414,13 +431,18 @@ def resolve(
     for name, (value, unit_symbol) in overlay.items():
         entry = library.catalog.get(name)
         if entry is None:
-            raise ParameterError(f"未知的参数“{name}”")
+            raise ParameterError(f"“parameters.{name}”：未知的参数（参数目录 packs/parameters.yaml 中没有）")
+        usable = "、".join(entry.units)
+        if unit_symbol not in units.UNITS:
+            raise ParameterError(f"“parameters.{name}.unit”：未知的单位“{unit_symbol}”（可用：{usable}）")
         if not any(units.convertible(unit_symbol, allowed) for allowed in entry.units):
-            raise ParameterError(f"参数“{name}”的单位“{unit_symbol}”无法换算（可用：{'、'.join(entry.units)}）")
+            raise ParameterError(
+                f"“parameters.{name}.unit”：单位“{unit_symbol}”不能换算为本参数的单位（可用：{usable}）"
+            )
         values[name] = ResolvedParameter(
             name=name,
             label=entry.label,
-            value=value,
+            value=_overlay_value(name, entry, value),
             unit=unit_symbol,
             region=county,
             region_name="本案覆盖",
@@ -430,6 +452,29 @@ def resolve(
             overlaid=True,
         )
     return ParameterSet(region=county, as_of=as_of, values=values, catalog=library.catalog)
+
+
+def _overlay_value(name: str, entry: CatalogEntry, value: Value) -> Value:
+    """A case's overlay value checked against the catalog, as ``_value`` checks a pack's."""
+    key = f"“parameters.{name}.value”"
+    shown = "、".join(value) if isinstance(value, tuple) else json.dumps(value) if isinstance(value, bool) else value
+    if entry.kind in {"amount", "number", "integer"}:
+        if not isinstance(value, Decimal):
+            raise ParameterError(f"{key}：应为数值（字符串或数字），实为“{shown}”")
+        if entry.kind == "integer" and value != value.to_integral_value():
+            raise ParameterError(f"{key}：应为整数，实为 {value}")
+        return value
+    if entry.kind == "rule":
+        if not isinstance(value, str) or value not in entry.choices:
+            raise ParameterError(f"{key}：应为 {'、'.join(entry.choices)} 之一，实为“{shown}”")
+        return value
+    if entry.kind == "set":
+        if not isinstance(value, tuple) or any(item not in entry.choices for item in value):
+            raise ParameterError(f"{key}：应为列表，元素取自 {'、'.join(entry.choices)}，实为“{shown}”")
+        return tuple(sorted(set(value)))
+    if not isinstance(value, bool):
+        raise ParameterError(f"{key}：应为 true 或 false，实为“{shown}”")
+    return value
 
 
 @lru_cache(maxsize=4096)

@@ -10,7 +10,7 @@ from jiuzhu.rules.params import ParameterSet
 from jiuzhu.rules.programmes.base import Parameters, Programme
 from jiuzhu.rules.programmes.child_allowance import build_child_allowance
 from jiuzhu.rules.programmes.common import build_common
-from jiuzhu.rules.programmes.dibao import build_dibao
+from jiuzhu.rules.programmes.dibao import build_asset_test, build_dibao
 from jiuzhu.rules.programmes.disability_subsidies import build_disability_subsidies
 from jiuzhu.rules.programmes.elderly_allowance import build_elderly_allowance
 from jiuzhu.rules.programmes.free_electricity import build_free_electricity
@@ -64,11 +64,12 @@ def _step(programme: Programme, name: str) -> Step:
 def _build_all(parameters: ParameterSet) -> dict[str, Programme]:
     p = Parameters(parameters)
     common = build_common(p)
-    dibao = build_dibao(p, common)
-    asset_test = _step(dibao, "dibao.asset_test")
+    asset_test = build_asset_test(p, common)
+    tekun = build_tekun(p, common, asset_test)
+    assert tekun.members_step is not None
+    dibao = build_dibao(p, common, asset_test, tekun.members_step)
     qualifies = _step(dibao, "dibao.qualifies")
     enrolled = _step(dibao, "dibao.enrolled_member")
-    tekun = build_tekun(p, common, asset_test)
     marginal = build_marginal(p, common, qualifies, asset_test)
     programmes = {
         "dibao": dibao,

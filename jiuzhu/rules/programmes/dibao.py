@@ -13,6 +13,7 @@ from jiuzhu.rules.expr import (
     MEMBER,
     AgeAtLeast,
     And,
+    Coalesce,
     DivRound,
     If,
     Input,
@@ -24,8 +25,10 @@ from jiuzhu.rules.expr import (
     Step,
     maximum,
     member_any,
+    member_count,
     member_sum,
 )
+from jiuzhu.rules.money import FEN_HALF_UP
 from jiuzhu.rules.programmes.base import Condition, Parameters, Programme, lit_years
 from jiuzhu.rules.programmes.common import TWELVE, Common, common_steps, member
 
@@ -55,16 +58,8 @@ def _member_in_category(p: Parameters, category: str) -> Node:
     return member("serious_illness", "是否患重病")
 
 
-def build_dibao(p: Parameters, c: Common) -> Programme:
-    rounding = p.rounding("money.rounding")
-    in_household = member("in_household", "是否共同生活家庭成员")
-
-    income_test = Step(
-        "dibao.income_test",
-        "收入条件：家庭人均收入低于低保标准",
-        c.income_annual.ref() < c.standard_annual.ref() * c.size.ref(),
-        "bool",
-    )
+def build_asset_test(p: Parameters, c: Common) -> Step:
+    """财产条件 (民发〔2021〕57号第十四、十七条; limits are local): shared by 低保, 特困, 边缘 and 刚性."""
     deposits = Input(HOUSEHOLD, "deposits", "存款等金融资产")
     houses = Input(HOUSEHOLD, "houses", "住房套数")
     vehicles = Input(HOUSEHOLD, "vehicles_private", "非生活必需机动车辆")
@@ -78,10 +73,50 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
         asset_parts.append(houses <= p.number("dibao.assets.max_houses"))
     if p.raw("dibao.assets.max_private_vehicles") is not None:
         asset_parts.append(vehicles <= p.number("dibao.assets.max_private_vehicles"))
-    asset_test = Step(
+    return Step(
         "dibao.asset_test",
         "财产条件：家庭财产状况符合当地规定",
         And(tuple(asset_parts)) if asset_parts else Lit(True, "本地未规定财产限额"),
+        "bool",
+    )
+
+
+def build_dibao(p: Parameters, c: Common, asset_test: Step, tekun_member: Step) -> Programme:
+    rounding = p.rounding("money.rounding")
+    # 特困 > 低保 (国办发〔2023〕39号): a member who is 特困 is supported as such and leaves the 低保
+    # household, with their own income; where 特困 cannot be determined, the member stays in.
+    is_tekun = Coalesce(tekun_member.ref(), Lit(False, "特困条件无法判断，按未认定特困计"))
+    covered_member = Step(
+        "dibao.covered_member",
+        "计入低保家庭（共同生活且非特困人员）",
+        And((member("in_household", "是否共同生活家庭成员"), Not(is_tekun))),
+        "bool",
+    )
+    in_household: Node = covered_member.ref()
+    size = Step("dibao.size", "低保家庭人数（不含特困人员）", member_count(in_household, "计入人数"), "number")
+    tekun_income = Step(
+        "dibao.tekun_income_annual",
+        "特困人员本人收入（不计入低保家庭）",
+        member_sum(
+            If(
+                And((member("in_household", "是否共同生活家庭成员"), is_tekun)),
+                MoneySum("incomes", c.counted_types, MEMBER, "本人计入收入"),
+                Lit(Decimal(0)),
+            ),
+            "特困人员收入合计",
+        ),
+    )
+    income = Step("dibao.income_annual", "低保家庭计入年收入", maximum(c.income_annual.ref() - tekun_income.ref(), 0))
+    per_capita = Step(
+        "dibao.per_capita_income_month",
+        "低保家庭月人均收入",
+        If(size.ref() >= 1, DivRound(income.ref(), size.ref() * TWELVE, FEN_HALF_UP), c.per_capita_income_month.ref()),
+    )
+
+    income_test = Step(
+        "dibao.income_test",
+        "收入条件：家庭人均收入低于低保标准",
+        income.ref() < c.standard_annual.ref() * size.ref(),
         "bool",
     )
     qualifies = Step("dibao.qualifies", "收入和财产条件均符合", income_test.ref() & asset_test.ref(), "bool")
@@ -89,7 +124,7 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
     gap = Step(
         "dibao.gap_month",
         "补差金额（月）",
-        DivRound(maximum(c.standard_annual.ref() * c.size.ref() - c.income_annual.ref(), 0), TWELVE, rounding),
+        DivRound(maximum(c.standard_annual.ref() * size.ref() - income.ref(), 0), TWELVE, rounding),
     )
 
     # 分类施保: each covered member gets the highest (or the sum) of the categories they fall in,
@@ -115,6 +150,12 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
         "dibao.supplement_month", "分类施保合计（月）", member_sum(supplement_member.ref(), "各成员分类施保合计")
     )
 
+    all_tekun = Step(
+        "dibao.all_tekun",
+        "共同生活成员均为特困人员",
+        And((size.ref() < 1, member_any(And((member("in_household", "是否共同生活家庭成员"), is_tekun)), "各成员"))),
+        "bool",
+    )
     household_total = Step("dibao.household_total_month", "低保金（全户，月）", gap.ref() + supplement.ref())
 
     # 单人保 (民发〔2021〕57号第八条): a household that fails the 低保 test but whose per-capita income is below
@@ -142,8 +183,7 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
         household_test = Step(
             "dibao.individual_household_test",
             "单人保家庭条件：家庭人均收入低于低保标准的规定倍数",
-            c.income_annual.ref()
-            < p.number("dibao.individual.household_multiplier") * c.standard_annual.ref() * c.size.ref(),
+            income.ref() < p.number("dibao.individual.household_multiplier") * c.standard_annual.ref() * size.ref(),
             "bool",
         )
         own_income = MoneySum("incomes", c.counted_types, MEMBER, "本人计入收入")
@@ -183,6 +223,17 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
     else:
         covered = qualifies.ref()
 
+    supplement_shown = Step(
+        "dibao.supplement_paid_month",
+        "分类施保合计（月，纳入保障的成员）",
+        If(
+            qualifies.ref(),
+            supplement.ref(),
+            member_sum(If(individual_member.ref(), supplement_member.ref(), Lit(Decimal(0))), "单人保成员分类施保")
+            if individual_member is not None
+            else supplement.ref(),
+        ),
+    )
     total = Step("dibao.total_month", "低保金（月）", If(qualifies.ref(), household_total.ref(), individual_total))
     # Eligible only when the amount can also be determined (unknown facts make it null, never zero).
     eligible = Step("dibao.eligible", "是否符合低保条件", And((covered, total.ref() >= 0)), "bool")
@@ -212,14 +263,21 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
         source=SOURCE,
         steps=[
             *common_steps(c),
+            covered_member,
+            size,
+            tekun_income,
+            income,
+            per_capita,
             income_test,
             asset_test,
             qualifies,
             gap,
             supplement_member,
             supplement,
+            all_tekun,
             household_total,
             *individual_steps,
+            supplement_shown,
             total,
             eligible,
             amount,
@@ -229,9 +287,9 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
         amount_month=amount,
         outputs={
             "standard_month": c.standard_month,
-            "per_capita_income_month": c.per_capita_income_month,
+            "per_capita_income_month": per_capita,
             "gap_month": gap,
-            "supplement_month": supplement,
+            "supplement_month": supplement_shown,
             **({"individual_month": individual_steps[4]} if individual_steps else {}),
         },
         members_key="enrolled_members",
@@ -243,6 +301,7 @@ def build_dibao(p: Parameters, c: Common) -> Programme:
                 "家庭月人均收入 {per_capita_income_month} 元不低于低保标准 {standard_month} 元",
             ),
             Condition(asset_test, "家庭财产状况符合当地规定", "家庭财产超过当地规定的限额"),
+            Condition(all_tekun, "家庭成员均符合特困人员条件，按特困人员救助供养（特困优先于低保）", ""),
             *individual_conditions,
         ],
     )

@@ -114,13 +114,16 @@ def build_temporary_assistance(p: Parameters, c: Common) -> Programme:
         township = Step(
             "temporary_assistance.township_approval",
             "乡镇（街道）可直接审批",
-            amount.ref() < p.money("temporary_assistance.township_limit", "元"),
+            # "2024元以下" includes 2024 (民法典第一千二百五十九条: 以下 includes the number itself).
+            amount.ref() <= p.money("temporary_assistance.township_limit", "元"),
             "bool",
         )
         township_step.append(township)
         conditions.append(
             Condition(
-                township, "救助金额低于乡镇审批限额，由乡镇（街道）审批", "救助金额达到乡镇审批限额，报县级民政部门审批"
+                township,
+                "救助金额在乡镇审批限额以内，由乡镇（街道）审批",
+                "救助金额超过乡镇审批限额，报县级民政部门审批",
             )
         )
 
