@@ -274,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jiuzhu`` console script."""
     args = _build_parser().parse_args(argv)
     if args.command == "policy" and args.policy_command == "compute":
-        if os.environ.get("JIUZHU_DATABASE_URL"):
+        from django.apps import apps
+
+        if os.environ.get("JIUZHU_DATABASE_URL") and not apps.ready:
             _django_setup()  # administrators' parameter records are layered over the YAML (case-format.md)
         return _policy_compute(args)
     _django_setup()
