@@ -252,9 +252,9 @@ def evaluate_case(case: Case, *, library: Library | None = None, trace: bool = T
         "trace": trace_rows,
     }
     notes = pack_status_flags(library, case.region, case.as_of)
-    examples = sorted({p["name"] for row in trace_rows for p in row["parameters"] if p.get("example")})
+    examples = {p["name"]: p["label"] for row in trace_rows for p in row["parameters"] if p.get("example")}
     if examples:
-        notes.append("以下参数为示例值，待核实：" + "、".join(examples))
+        notes.append("以下参数为示例值，待核实：" + "、".join(examples[name] for name in sorted(examples)))
     if notes:
         output["notes"] = notes
     return Evaluation(output=output)

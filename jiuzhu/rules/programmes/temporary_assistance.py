@@ -152,7 +152,7 @@ def build_temporary_assistance(p: Parameters, c: Common) -> Programme:
             "per_capita_income_month": c.per_capita_income_month,
         },
         conditions=conditions,
-        notes=["临时救助为一次性救助；分次发放时 amount_month 为首次发放金额，instalments 列出各次金额"],
+        notes=["临时救助为一次性救助，经审批后发放；金额较大的按规定分次发放"],
         extra=extra,
         required=REQUIRED,
     )
