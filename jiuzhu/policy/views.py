@@ -116,7 +116,8 @@ def entitlement_view(request: HttpRequest, household_id: int) -> HttpResponse:
     household = _household(user, household_id)
     as_of = _date(request.GET.get("as_of"), timezone.localdate())
     entitlement = household_entitlement(household=household, as_of=as_of)
-    return render(request, "policy/entitlement.html", {"e": entitlement, "h": household})
+    template = "policy/entitlement.html#summary" if request.headers.get("HX-Request") else "policy/entitlement.html"
+    return render(request, template, {"e": entitlement, "h": household})
 
 
 def entitlement_pdf_view(request: HttpRequest, household_id: int) -> HttpResponse:

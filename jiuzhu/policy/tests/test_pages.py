@@ -91,7 +91,11 @@ def test_whatif_counts_who_gains_and_costs_it_per_month_and_year() -> None:
     report = whatif(region_code="140702", as_of=AS_OF, settings={name: value}, actor=system_user())
     dibao = report.by_programme["dibao"]
     assert dibao["gain"] == 1
-    assert dibao["delta_month"] == Decimal("200.00")  # 100 元 more per person, two persons
+    # 100 元 more per person for two persons, and the head (65) gets the elderly 分类施保 share of the rise
+    elderly = parameters.get("dibao.category_supplement.elderly")
+    assert elderly is not None
+    assert elderly.unit == "倍标准"
+    assert dibao["delta_month"] == Decimal("200.00") + Decimal(100) * Decimal(str(elderly.value))
     assert report.cost_year == report.cost_month * 12
     change = next(c for c in report.changes if c.programme == "dibao")
     assert change.household_id == household.id
@@ -168,3 +172,13 @@ def test_parameter_records_are_checked_like_yaml_and_kept_to_the_jurisdiction() 
             effective=dt.date(2026, 1, 1),
             source="某文号",
         )
+
+
+def test_household_page_loads_the_entitlement_summary_by_htmx(client: Client) -> None:
+    household = _household("300.00")
+    _login(client, Role.VILLAGE_INFO_WORKER)
+    detail = client.get(f"/registry/households/{household.pk}/").content.decode()
+    assert f'hx-get="/policy/households/{household.pk}/"' in detail
+    partial = client.get(f"/policy/households/{household.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial
+    assert "月金额" in partial
