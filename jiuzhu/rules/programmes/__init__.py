@@ -88,6 +88,11 @@ def _build_all(parameters: ParameterSet) -> dict[str, Programme]:
             outputs.append(programme.members_step)
         outputs += [condition.step for condition in programme.conditions]
         programme.steps = with_dependencies(outputs)
+    owners: dict[str, Step] = {}
+    for programme in programmes.values():
+        for step in programme.steps:
+            if owners.setdefault(step.name, step) is not step:  # a step name is its identity in both engines
+                raise ValueError(f"two different steps are named {step.name}")
     return programmes
 
 

@@ -108,8 +108,8 @@ def build_dibao(p: Parameters, c: Common, asset_test: Step, tekun_member: Step) 
     )
     income = Step("dibao.income_annual", "低保家庭计入年收入", maximum(c.income_annual.ref() - tekun_income.ref(), 0))
     per_capita = Step(
-        "dibao.per_capita_income_month",
-        "低保家庭月人均收入",
+        "dibao.covered_per_capita_income_month",
+        "低保家庭月人均收入（不含特困人员）",
         If(size.ref() >= 1, DivRound(income.ref(), size.ref() * TWELVE, FEN_HALF_UP), c.per_capita_income_month.ref()),
     )
 
