@@ -5,6 +5,7 @@ from __future__ import annotations
 from jiuzhu.accounts.models import Role
 from jiuzhu.accounts.permissions import ROLE_PERMISSIONS, Permission
 
+P, RUN, W, PE = Permission.POLICY_VIEW, Permission.POLICY_RUN, Permission.POLICY_WHATIF, Permission.PARAMETER_EDIT
 V, E, R, IMP, X, A, U = (
     Permission.REGISTRY_VIEW,
     Permission.REGISTRY_EDIT,
@@ -16,13 +17,13 @@ V, E, R, IMP, X, A, U = (
 )
 
 DOCUMENTED = {
-    Role.VILLAGE_INFO_WORKER: {V, E},
-    Role.TOWNSHIP_OFFICER: {V, E, R, IMP, X},
-    Role.TOWNSHIP_REVIEWER: {V, R, X},
-    Role.COUNTY_MANAGER: {V, E, R, IMP, X, A},
-    Role.DEPARTMENT_USER: {V},
-    Role.SUPERVISOR: {V, X, A},
-    Role.SYSTEM_ADMIN: {V, A, U},
+    Role.VILLAGE_INFO_WORKER: {V, P, E},
+    Role.TOWNSHIP_OFFICER: {V, P, E, R, IMP, X},
+    Role.TOWNSHIP_REVIEWER: {V, P, R, X},
+    Role.COUNTY_MANAGER: {V, P, E, R, IMP, X, A, RUN, W},
+    Role.DEPARTMENT_USER: {V, P},
+    Role.SUPERVISOR: {V, P, X, A, W},
+    Role.SYSTEM_ADMIN: {V, P, A, U, PE},
 }
 
 
