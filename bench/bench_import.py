@@ -45,6 +45,7 @@ def villages(county: str = "140702") -> list[str]:
 def run(args: list[str], url: str) -> tuple[float, int, str, str]:
     """Run ``python -m jiuzhu.cli ARGS``; (seconds, the child's peak RSS in KiB, stdout, stderr)."""
     env = {**os.environ, "JIUZHU_DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "jiuzhu.settings.base"}
+    LOAD_AT_START[0] = os.getloadavg()[0]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.monotonic()
         process = subprocess.Popen(
@@ -70,9 +71,18 @@ def fresh_database(server: str, name: str) -> str:
     return url
 
 
+RESULTS: list[Path] = []  # --results: files the JSON lines are appended to as well
+LOAD_AT_START = [0.0]  # the 1-minute load average when the last command started
+
+
 def report(**fields: object) -> None:
+    fields["load_average_start"] = round(LOAD_AT_START[0], 2)
     fields["load_average"] = round(os.getloadavg()[0], 2)
-    print(json.dumps(fields, ensure_ascii=False), flush=True)
+    line = json.dumps(fields, ensure_ascii=False)
+    print(line, flush=True)
+    for path in RESULTS:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
 
 
 def main() -> None:
@@ -82,8 +92,14 @@ def main() -> None:
     parser.add_argument("--server", default=os.environ.get("JIUZHU_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"))
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    parser.add_argument("--formats", default="csv,parquet,xlsx", help="formats to import, comma-separated")
+    parser.add_argument("--no-export", action="store_true", help="skip the second CSV import and the exports")
+    parser.add_argument("--reuse-files", action="store_true", help="keep files already generated in --workdir")
+    parser.add_argument("--results", type=Path, help="also append the JSON lines to this file")
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.results:
+        RESULTS.append(args.results)
     args.workdir.mkdir(parents=True, exist_ok=True)
     files = {
         "csv": args.workdir / "households.csv",
@@ -97,28 +113,20 @@ def main() -> None:
         synthetic.write_parquet(big, files["parquet"])
         synthetic.write_xlsx(synthetic.households_table(persons=args.xlsx_rows, villages=places, seed=7), files["xlsx"])
         return
+    formats = [f for f in args.formats.split(",") if f]
+    files = {fmt: path for fmt, path in files.items() if fmt in formats}
     # Generated in a child process: a forked child starts with its parent's resident memory, and the
     # peak RSS reported for each command must be its own.
     started = time.monotonic()
-    subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--generate-only",
-            "--persons",
-            str(args.persons),
-            "--xlsx-rows",
-            str(args.xlsx_rows),
-            "--workdir",
-            str(args.workdir),
-        ],
-        check=True,
-    )
-    report(
-        step="generate",
-        seconds=round(time.monotonic() - started, 1),
-        files={k: f"{v.stat().st_size / 2**20:.0f} MiB" for k, v in files.items()},
-    )
+    if not (args.reuse_files and all(path.exists() for path in files.values())):
+        command = [sys.executable, __file__, "--generate-only", "--persons", str(args.persons)]
+        command += ["--xlsx-rows", str(args.xlsx_rows), "--workdir", str(args.workdir)]
+        subprocess.run(command, check=True)
+        report(
+            step="generate",
+            seconds=round(time.monotonic() - started, 1),
+            files={k: f"{v.stat().st_size / 2**20:.0f} MiB" for k, v in files.items()},
+        )
 
     databases = []
     for fmt, path in files.items():
@@ -137,7 +145,7 @@ def main() -> None:
             peak_rss_mib=round(peak / 1024),
             summary=out.splitlines()[0],
         )
-        if fmt == "csv":
+        if fmt == "csv" and not args.no_export:
             seconds, peak, out, _ = run(["import", "households", str(path)], url)
             report(
                 step="reimport (nothing changes)",

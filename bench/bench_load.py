@@ -311,6 +311,17 @@ def server_rss_mib(server: subprocess.Popen[bytes]) -> float:
 def phase(
     port: int, samples: dict[str, Samples], *, users: int, duration: float, think: float, max_requests: int, label: str
 ) -> dict[str, object]:
+    load_start = os.getloadavg()[0]
+    result = _phase(port, samples, users=users, duration=duration, think=think, max_requests=max_requests, label=label)
+    # The machine is shared: the load average says how much else was running (it counts this benchmark too).
+    result["load_average_start"] = round(load_start, 2)
+    result["load_average_end"] = round(os.getloadavg()[0], 2)
+    return result
+
+
+def _phase(
+    port: int, samples: dict[str, Samples], *, users: int, duration: float, think: float, max_requests: int, label: str
+) -> dict[str, object]:
     clients = [Client(port, ACCOUNTS[i % 2]) for i in range(users)]  # county and township officers
     for client in clients:
         for attempt in range(3):
@@ -355,7 +366,16 @@ def main() -> int:
     parser.add_argument("--throughput-seconds", type=float, default=45.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--results", type=Path, help="also append the JSON lines to this file")
     args = parser.parse_args()
+
+    def emit(record: dict[str, object]) -> None:
+        line = json.dumps(record, ensure_ascii=False)
+        print(line, flush=True)
+        if args.results:
+            with args.results.open("a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+
     if args.prepare:
         prepare(args.database, args.persons, args.seed)
     township = _first_township(args.database, args.county)
@@ -374,18 +394,16 @@ def main() -> int:
         "python": platform.python_version(),
         "date": time.strftime("%Y-%m-%d"),
     }
-    print(
-        json.dumps(
-            {
-                "kind": "setup",
-                "persons": row[0],
-                "households": row[1],
-                **machine,
-                "gunicorn_workers": args.workers,
-                "threads": 4,
-            }
-        ),
-        flush=True,
+    emit(
+        {
+            "kind": "setup",
+            "persons": row[0],
+            "households": row[1],
+            **machine,
+            "gunicorn_workers": args.workers,
+            "threads": 4,
+            "load_average": round(os.getloadavg()[0], 2),
+        }
     )
     server = start_server(args.database, args.port, args.workers)
     try:
@@ -401,7 +419,7 @@ def main() -> int:
             )
         ]
         results[0]["server_rss_mib"] = server_rss_mib(server)
-        print(json.dumps(results[0], ensure_ascii=False), flush=True)
+        emit(results[0])
         results.append(
             phase(
                 args.port,
@@ -414,7 +432,7 @@ def main() -> int:
             )
         )
         results[1]["server_rss_mib"] = server_rss_mib(server)
-        print(json.dumps(results[1], ensure_ascii=False), flush=True)
+        emit(results[1])
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -21,8 +21,10 @@ EXIT_BAD_INPUT = 2
 def _django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiuzhu.settings.base")
     import django
+    from django.apps import apps
 
-    django.setup()
+    if not apps.ready:  # once per process: a second setup would re-bind logging to the current stderr
+        django.setup()
 
 
 def _migrate(verbosity: int = 0) -> None:
@@ -274,9 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jiuzhu`` console script."""
     args = _build_parser().parse_args(argv)
     if args.command == "policy" and args.policy_command == "compute":
-        from django.apps import apps
-
-        if os.environ.get("JIUZHU_DATABASE_URL") and not apps.ready:
+        if os.environ.get("JIUZHU_DATABASE_URL"):
             _django_setup()  # administrators' parameter records are layered over the YAML (case-format.md)
         return _policy_compute(args)
     _django_setup()

@@ -55,6 +55,7 @@ PAGES = [
     Route("policy_packs", "/policy/", Permission.POLICY_VIEW, scoped=False),
     Route("policy_pack", "/policy/packs/000000/", Permission.POLICY_VIEW, scoped=False),
     Route("policy_compare", "/policy/compare/", Permission.POLICY_VIEW, scoped=False),
+    Route("policy_record_create", "/policy/records/new/", Permission.PARAMETER_EDIT, scoped=False),
     Route("policy_runs", "/policy/runs/", Permission.POLICY_VIEW, scoped=False),
     Route("policy_whatif", "/policy/whatif/", Permission.POLICY_WHATIF, scoped=False),
     Route("policy_entitlement", "/policy/households/{household}/", Permission.POLICY_VIEW),

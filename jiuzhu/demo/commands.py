@@ -47,7 +47,7 @@ from jiuzhu.demo.writer import (
     as_nullable,
 )
 from jiuzhu.regions.models import Region, RegionLevel
-from jiuzhu.registry import bulk
+from jiuzhu.registry import bulk, tally
 from jiuzhu.registry.models import CategoryEnrollment, Household, Income, Membership, Person
 
 DEFAULT_HOUSEHOLDS = 2000
@@ -368,6 +368,7 @@ def _write(
         for table in tables:
             table.write(reporter)
     bulk.reset_sequences()
+    tally.rebuild(villages=np.unique(village_codes).tolist())
     return DemoSummary(
         county_code=layout.county_code.ljust(12, "0"),
         county_name=layout.county_name,

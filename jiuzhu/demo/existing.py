@@ -11,16 +11,17 @@ from jiuzhu.demo import idgen
 from jiuzhu.demo.geography import Village
 from jiuzhu.registry.models import Household, Person
 
+# The byte-wise comparisons (~>=~, ~<~, ~>~) of the id_number index's varchar_pattern_ops (registry.models).
 LATEST_PER_PREFIX_SQL = """
 SELECT male.id_number, female.id_number
-FROM unnest(%s::text[], %s::text[]) AS k(low, high)
+FROM unnest(%s::varchar[], %s::varchar[]) AS k(low, high)
 LEFT JOIN LATERAL (
-    SELECT id_number FROM {table} WHERE id_number >= k.low AND id_number < k.high
-      AND substr(id_number, 17, 1) IN ('1', '3', '5', '7', '9') ORDER BY id_number DESC LIMIT 1
+    SELECT id_number FROM {table} WHERE id_number ~>=~ k.low AND id_number ~<~ k.high
+      AND substr(id_number, 17, 1) IN ('1', '3', '5', '7', '9') ORDER BY id_number USING ~>~ LIMIT 1
 ) AS male ON true
 LEFT JOIN LATERAL (
-    SELECT id_number FROM {table} WHERE id_number >= k.low AND id_number < k.high
-      AND substr(id_number, 17, 1) IN ('0', '2', '4', '6', '8') ORDER BY id_number DESC LIMIT 1
+    SELECT id_number FROM {table} WHERE id_number ~>=~ k.low AND id_number ~<~ k.high
+      AND substr(id_number, 17, 1) IN ('0', '2', '4', '6', '8') ORDER BY id_number USING ~>~ LIMIT 1
 ) AS female ON true
 """
 # Up to this many distinct (place, birth date) prefixes, existing ID sequences are looked up by index

@@ -15,6 +15,7 @@ What a row means:
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import hashlib
 from collections.abc import Callable
@@ -26,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from jiuzhu.accounts.models import User
@@ -39,7 +41,7 @@ from jiuzhu.exchange.parsing import MONEY_TYPE, Rows, check_rows
 from jiuzhu.exchange.planning import Plan, Planner
 from jiuzhu.exchange.problems import ImportRejected, Problems
 from jiuzhu.exchange.reading import read_table
-from jiuzhu.registry import bulk
+from jiuzhu.registry import bulk, tally
 from jiuzhu.registry.choices import HouseholdStatus, Period, PersonStatus, SpecialStatus
 from jiuzhu.registry.models import CategoryEnrollment, Household, Income, Membership, Person
 
@@ -91,6 +93,11 @@ def households_import(
     name = name or path.name
     say = progress or (lambda _message: None)
     say(f"读取文件 {name} …")
+    # The audit record names the file by its digest: computed meanwhile on another thread (hashlib releases the
+    # GIL), not after the write (half a second for a million-row CSV).
+    digest = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+    file_digest = digest.submit(_sha256, path)
+    digest.shutdown(wait=False)
     problems = Problems(file=name)
     raw = read_table(path, name=name, problems=problems)
     if not raw.size:
@@ -127,7 +134,7 @@ def households_import(
             actor=actor,
             tag=AuditTag.REGISTRY_IMPORT,
             subject_type="file",
-            subject_id=_sha256(path),
+            subject_id=file_digest.result(),
             region_code=actor.region_id or "",
             channel=channel,
             after={"file": name, "rows": raw.size, **_counts(result), "changes": plan.changes},
@@ -180,18 +187,38 @@ def _timestamp(now: dt.datetime) -> str:
     return str(connection.ops.adapt_datetimefield_value(now))
 
 
+TALLY_ALL_FROM = 20_000  # households in a file from which the whole village tally is re-derived
+
+
+def _villages_touched(plan: Plan, rows: Rows) -> list[str] | None:
+    """Villages whose tally the import can change (those named in the file and those its known households are in
+    now, before a move); ``None`` (all) for a large file."""
+    households = rows.households
+    if households.size >= TALLY_ALL_FROM:
+        return None
+    codes = set()
+    if "region_code" in households.values:
+        codes = {code for code in households.values["region_code"].to_pylist() if code}
+    known = np.ones(households.size, dtype=bool)
+    known[plan.new_households] = False
+    existing = plan.household_ids[known].tolist()
+    codes.update(Household.objects.filter(id__in=existing).values_list("region_id", flat=True).distinct())
+    return sorted(codes)
+
+
 def _write(plan: Plan, rows: Rows, *, note: str, say: Progress) -> None:
     now = bulk.now()
     stamp = _timestamp(now)
+    villages = _villages_touched(plan, rows)
     rebuild = db.should_rebuild_indexes(Person, plan.persons_created)
-    with bulk.indexes_rebuilt_after([m._meta.db_table for m in REGISTRY_MODELS], rebuild=rebuild):
-        _insert_households(plan, rows, stamp)
+    with bulk.indexes_rebuilt_after([m._meta.db_table for m in REGISTRY_MODELS], rebuild=rebuild) as load:
+        _insert_households(plan, rows, stamp, load)
         say(f"已写入家庭 {plan.households_created} 户，正在写入人员 …")
-        _insert_persons(plan, rows, stamp)
-        _insert_memberships(plan, rows)
+        _insert_persons(plan, rows, stamp, load)
+        _insert_memberships(plan, rows, load)
         say(f"已写入人员 {plan.persons_created} 人，正在写入类别和收入 …")
-        _insert_enrollments(plan, rows, stamp, note)
-        _insert_incomes(plan, rows)
+        _insert_enrollments(plan, rows, stamp, note, load)
+        _insert_incomes(plan, rows, load)
         if rebuild:
             say("正在重建索引和外键 …")
     db.update_rows(Household, plan.household_update_columns, plan.household_updates)
@@ -200,6 +227,13 @@ def _write(plan: Plan, rows: Rows, *, note: str, say: Progress) -> None:
         Person.objects.filter(memberships__household_id=household_id, memberships__valid_to__isnull=True).update(
             region_id=code, updated_at=now
         )
+    if plan.membership_rows:  # persons already registered joining a household: their region is its village
+        joined = plan.person_id_of_row[np.asarray(plan.membership_rows, dtype=np.int64)].tolist()
+        village = Membership.objects.current().filter(person_id=OuterRef("pk")).values("household__region_id")[:1]
+        for start in range(0, len(joined), 10_000):
+            Person.objects.filter(id__in=joined[start : start + 10_000]).update(
+                region_id=Subquery(village), updated_at=now
+            )
     db.update_rows(Person, plan.person_update_columns, plan.person_updates)
     db.update_rows(Membership, ["relation", "in_household"], plan.membership_updates)
     db.update_rows(CategoryEnrollment, ["valid_to", "end_reason"], plan.enrollment_ends)
@@ -209,9 +243,10 @@ def _write(plan: Plan, rows: Rows, *, note: str, say: Progress) -> None:
     bulk.reset_sequences()
     if not rebuild and plan.persons_created + plan.persons_updated + plan.households_created >= ANALYZE_AFTER_ROWS:
         db.analyze(REGISTRY_MODELS)  # a rebuild has analysed the tables already
+    tally.rebuild(villages=villages)
 
 
-def _insert_households(plan: Plan, rows: Rows, stamp: str) -> None:
+def _insert_households(plan: Plan, rows: Rows, stamp: str, load: bulk.BulkLoad) -> None:
     households = rows.households
     count = len(plan.new_households)
     if not count:
@@ -233,19 +268,18 @@ def _insert_households(plan: Plan, rows: Rows, stamp: str) -> None:
                 "region_id": value("region_code"),
                 "address": value("address", ""),
                 "urban_rural": value("urban_rural"),
-                "status": _constant(HouseholdStatus.ACTIVE.value, count),
                 "phone": value("phone", ""),
                 "financial_assets": value("financial_assets", kind=MONEY_TYPE),
                 "house_count": value("house_count", kind=pa.int32()),
                 "vehicle_count": value("vehicle_count", kind=pa.int32()),
-                "created_at": _constant(stamp, count),
-                "updated_at": _constant(stamp, count),
             }
         ),
+        constants={"status": HouseholdStatus.ACTIVE.value, "created_at": stamp, "updated_at": stamp},
+        load=load,
     )
 
 
-def _insert_persons(plan: Plan, rows: Rows, stamp: str) -> None:
+def _insert_persons(plan: Plan, rows: Rows, stamp: str, load: bulk.BulkLoad) -> None:
     count = len(plan.new_person_rows)
     if not count:
         return
@@ -263,8 +297,6 @@ def _insert_persons(plan: Plan, rows: Rows, stamp: str) -> None:
                 "birth_date": rows.birth_date.take(selector),
                 "region_id": rows.households.values["region_code"].take(household_index),
                 "hukou_type": _take(rows, "hukou_type", selector),
-                "hukou_region_code": _constant("", count),
-                "phone": _constant("", count),
                 "disability_type": _take(rows, "disability_type", selector),
                 "disability_grade": pc.cast(grade, pa.int16()),
                 "self_care": _take(rows, "self_care", selector),
@@ -273,16 +305,21 @@ def _insert_persons(plan: Plan, rows: Rows, stamp: str) -> None:
                 "student": _take(rows, "student", selector),
                 "care_setting": _take(rows, "care_setting", selector),
                 "special_status": _take(rows, "special_status", selector, default=SpecialStatus.NONE.value),
-                "status": _constant(PersonStatus.ACTIVE.value, count),
-                "deceased_on": _constant(None, count, pa.date32()),
-                "created_at": _constant(stamp, count),
-                "updated_at": _constant(stamp, count),
             }
         ),
+        constants={
+            "hukou_region_code": "",
+            "phone": "",
+            "status": PersonStatus.ACTIVE.value,
+            "deceased_on": None,
+            "created_at": stamp,
+            "updated_at": stamp,
+        },
+        load=load,
     )
 
 
-def _insert_memberships(plan: Plan, rows: Rows) -> None:
+def _insert_memberships(plan: Plan, rows: Rows, load: bulk.BulkLoad) -> None:
     member_rows = np.concatenate([plan.new_person_rows, np.asarray(plan.membership_rows, dtype=np.int64)])
     count = len(member_rows)
     if not count:
@@ -298,14 +335,14 @@ def _insert_memberships(plan: Plan, rows: Rows) -> None:
                 "household_id": plan.household_ids[rows.households.code[member_rows]],
                 "relation": _take(rows, "relation", selector),
                 "in_household": in_household,
-                "valid_from": _constant(plan.today, count, pa.date32()),
-                "valid_to": _constant(None, count, pa.date32()),
             }
         ),
+        constants={"valid_from": plan.today, "valid_to": None},
+        load=load,
     )
 
 
-def _insert_enrollments(plan: Plan, rows: Rows, stamp: str, note: str) -> None:
+def _insert_enrollments(plan: Plan, rows: Rows, stamp: str, note: str, load: bulk.BulkLoad) -> None:
     parts: list[pa.Table] = []
     if plan.enrollment_new:
         household_ids, person_ids, categories, starts, amounts = zip(*plan.enrollment_new, strict=True)
@@ -368,16 +405,13 @@ def _insert_enrollments(plan: Plan, rows: Rows, stamp: str, note: str) -> None:
         CategoryEnrollment,
         table.append_column(
             "id", pa.array(np.fromiter(bulk.allocate_ids(CategoryEnrollment, count), np.int64, count=count))
-        )
-        .append_column("valid_to", _constant(None, count, pa.date32()))
-        .append_column("decision_number", _constant("", count))
-        .append_column("note", _constant(note, count))
-        .append_column("end_reason", _constant("", count))
-        .append_column("created_at", _constant(stamp, count)),
+        ),
+        constants={"valid_to": None, "decision_number": "", "note": note, "end_reason": "", "created_at": stamp},
+        load=load,
     )
 
 
-def _insert_incomes(plan: Plan, rows: Rows) -> None:
+def _insert_incomes(plan: Plan, rows: Rows, load: bulk.BulkLoad) -> None:
     parts: list[pa.Table] = []
     new_rows = plan.new_person_rows
     for key in INCOME_KEYS:
@@ -416,8 +450,7 @@ def _insert_incomes(plan: Plan, rows: Rows) -> None:
     count = table.num_rows
     db.insert_table(
         Income,
-        table.append_column("id", pa.array(np.fromiter(bulk.allocate_ids(Income, count), np.int64, count=count)))
-        .append_column("period", _constant(Period.MONTH.value, count))
-        .append_column("valid_from", _constant(plan.today, count, pa.date32()))
-        .append_column("valid_to", _constant(None, count, pa.date32())),
+        table.append_column("id", pa.array(np.fromiter(bulk.allocate_ids(Income, count), np.int64, count=count))),
+        constants={"period": Period.MONTH.value, "valid_from": plan.today, "valid_to": None},
+        load=load,
     )

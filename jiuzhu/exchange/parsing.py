@@ -306,7 +306,7 @@ _CHECKS: dict[Kind, Callable[[Column, pa.Array, Reporter], pa.Array]] = {
 # --- ID numbers --------------------------------------------------------------------------------------
 
 
-def _digit_matrix(strings: pa.Array, width: int) -> np.ndarray:
+def digit_matrix(strings: pa.Array, width: int) -> np.ndarray:
     """An array of ASCII strings all ``width`` long, as an (n, width) uint8 matrix without copying per row."""
     strings = pa.concat_arrays([strings]) if strings.offset else strings
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[: len(strings) + 1]
@@ -318,7 +318,7 @@ def id_number_facts(numbers: pa.Array, today: dt.date) -> tuple[np.ndarray, pa.A
     """(valid mask, birth date, sex) of upper-cased numbers, with the rules of ``core.id_numbers.parse``."""
     shape = _np(pc.match_substring_regex(numbers, r"^\d{17}[\dX]$"))
     filled = pc.if_else(pa.array(shape), numbers, pa.scalar("1" * 6 + "19000101" + "0000", pa.string()))
-    matrix = _digit_matrix(filled, 18)
+    matrix = digit_matrix(filled, 18)
     digits = matrix[:, :17].astype(np.int64) - 48
     checksum = ID_CHECK_CHARACTERS[(digits @ ID_WEIGHTS) % 11] == matrix[:, 17]
     year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
@@ -466,14 +466,35 @@ def _group_households(values: dict[str, pa.Array], report: Reporter, today: dt.d
     return households
 
 
+def _first_rows(owners: np.ndarray, rows: np.ndarray, households: int) -> np.ndarray:
+    """Per household, the first of ``rows`` it owns (``owners``), -1 for none."""
+    first = np.full(households, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, owners, rows)
+    return np.where(first == np.iinfo(np.int64).max, -1, first)
+
+
+def _agree_with(typed: pa.Array, rows: np.ndarray, reference_rows: np.ndarray) -> bool:
+    """Whether the values at ``rows`` equal those at ``reference_rows``, one for one."""
+    selected = typed.take(pa.array(rows))
+    reference = typed.take(pa.array(reference_rows))
+    return bool(pc.all(pc.equal(selected, reference)).as_py())
+
+
 def _household_value(households: Households, key: str, typed: pa.Array, report: Reporter) -> None:
     """The household's value of ``key`` is the one most of its non-empty cells hold (the earliest on a tie);
     the cells that disagree with it are the ones reported, not the rows that were right."""
     code = households.code
     valid = _np(typed.is_valid()) & (code >= 0) & ~report.invalid.get(key, np.zeros(len(code), bool))
     rows = np.flatnonzero(valid)
-    value_code = _codes(typed)
     source = np.full(households.size, -1, dtype=np.int64)
+    first = _first_rows(code[rows], rows, households.size)
+    if len(rows) and _agree_with(typed, rows, first[code[rows]]):
+        # The usual file: every member row repeats its household's values, so the first row holding one is
+        # the source and no cell differs (no dictionary encoding and sorting of a million values).
+        households.source_row[key] = np.where(first >= 0, first, households.first_row)
+        households.values[key] = typed.take(pa.array(first, mask=first < 0))
+        return
+    value_code = _codes(typed)
     if len(rows):
         # one entry per (household, value): how many rows hold it and the first of them
         pairs = code[rows] * (int(value_code.max()) + 1) + value_code[rows]

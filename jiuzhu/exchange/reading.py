@@ -354,7 +354,8 @@ def _as_text(array: pa.ChunkedArray) -> pa.Array:
 
 
 def _read_parquet(path: Path, name: str, problems: Problems) -> RawTable:
-    table = pq.read_table(path)
+    # ParquetFile, not read_table: read_table goes through pyarrow.dataset, whose import alone costs a second.
+    table = pq.ParquetFile(path).read()
     problems.sheets[:] = [""]
     mapping = _map_header(table.column_names, sheet=0, row=1, problems=problems)
     if problems:
@@ -377,7 +378,10 @@ def _clean(array: pa.Array) -> pa.Array:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     trimmed = pc.utf8_trim_whitespace(array)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    blank = pc.equal(trimmed, pa.scalar("", pa.string()))
+    if not pc.any(blank).as_py():  # the usual column: skip copying it once more
+        return trimmed
+    return pc.if_else(blank, pa.scalar(None, pa.string()), trimmed)
 
 
 def _non_blank(columns: dict[str, pa.Array], size: int) -> np.ndarray:

@@ -10,8 +10,10 @@ reads (403 otherwise), ``Permission.ID_NUMBER_REVEAL`` for the reveal.
 # string annotations in ninja.pagination's globals instead of this module's.
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
@@ -22,7 +24,6 @@ from jiuzhu.accounts.models import Role, User
 from jiuzhu.accounts.permissions import ROLE_PERMISSIONS, Permission, require
 from jiuzhu.core import id_numbers
 from jiuzhu.core.api_schemas import ErrorOut, ValidationErrorOut
-from jiuzhu.core.counting import cached_count
 from jiuzhu.registry import selectors, services
 from jiuzhu.registry.choices import Category, HouseholdStatus, IncomeType, Period, Relation, UrbanRural
 from jiuzhu.registry.schemas import (
@@ -82,9 +83,26 @@ class PageRowsPagination(PageNumberPagination):
         self.page_rows = page_rows
 
     def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
+        """``queryset`` may be a ``Listing``: the rows with their total known beforehand (the village tally's)."""
+        total = None
+        if isinstance(queryset, Listing):
+            queryset, total = queryset.rows, queryset.total
         offset = (pagination.page - 1) * pagination.page_size
-        page = list(queryset[offset : offset + pagination.page_size])
-        return {"items": self.page_rows(page), "count": cached_count(queryset)}
+        with selectors.serial_plans():
+            page = list(queryset[offset : offset + pagination.page_size])
+            if total is None and (0 < len(page) < pagination.page_size or (offset == 0 and not page)):
+                total = offset + len(page)  # the last page: nothing left to count (an ID search reads one row)
+            if total is None:
+                total = queryset.count()
+            return {"items": self.page_rows(page), "count": total}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list view's rows and, when known without counting them, their number."""
+
+    rows: QuerySet[Any]
+    total: int | None
 
 
 def _household_list_items(households: list[Any]) -> list[HouseholdListItem]:
@@ -136,15 +154,16 @@ class HouseholdQuery(Schema):
 @paginate(PageRowsPagination, page_rows=_household_list_items)
 def list_households(request: HttpRequest, filters: Query[HouseholdQuery]) -> Any:
     user = _viewer(request)
-    return selectors.household_list_for(
-        user=user,
-        on=timezone.localdate(),
-        filters=selectors.HouseholdFilter(
-            region_code=filters.region or "",
-            category=filters.category or "",
-            status=filters.status or "",
-            query=filters.q or "",
-        ),
+    today = timezone.localdate()
+    chosen = selectors.HouseholdFilter(
+        region_code=filters.region or "",
+        category=filters.category or "",
+        status=filters.status or "",
+        query=filters.q or "",
+    )
+    return Listing(
+        rows=selectors.household_list_for(user=user, on=today, filters=chosen),
+        total=selectors.household_list_total(user=user, on=today, filters=chosen),
     )
 
 

@@ -8,14 +8,18 @@ checks again and its ``RegistryValidationError`` problems are mapped back with `
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.forms.utils import flatatt
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from jiuzhu.core import id_numbers
 from jiuzhu.registry.choices import (
@@ -261,6 +265,30 @@ class HouseholdEditForm(forms.Form):
         return _cents(self.cleaned_data["financial_assets"])
 
 
+class QuickSelect(forms.Select):
+    """A select written in Python, not through Django's template per option (about 0.2 ms each: 60 ms for the
+    300 townships and villages of a county, on every list page). Same markup; flat (value, label) choices only,
+    kept as given (Django would normalise each of them again on every page)."""
+
+    @property  # type: ignore[override]
+    def choices(self) -> list[tuple[Any, Any]]:
+        return self._flat_choices
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        self._flat_choices = list(value)
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        chosen = {str(v) for v in self.format_value(value)}
+        options = "".join(
+            f'<option value="{html.escape(str(v))}"{" selected" if str(v) in chosen else ""}>{html.escape(str(label))}'
+            "</option>"
+            for v, label in self.choices
+        )
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        return format_html('<select name="{}"{}>{}</select>', name, attributes, mark_safe(options))  # noqa: S308
+
+
 class HouseholdFilterForm(forms.Form):
     """The list's search box and filters (GET)."""
 
@@ -272,21 +300,34 @@ class HouseholdFilterForm(forms.Form):
             attrs={"type": "search", "placeholder": "18位身份证号、户编号或姓名开头", "autocomplete": "off"}
         ),
     )
-    region = forms.ChoiceField(label="所属区域", required=False)
-    category = forms.ChoiceField(label="当前类别", required=False, choices=_optional(Category.choices, "全部"))
-    status = forms.ChoiceField(label="家庭状态", required=False, choices=_optional(HouseholdStatus.choices, "全部"))
+    # Checked against the regions offered (a dict), not a ChoiceField's list: normalising and scanning 300 choices
+    # cost about 10 ms a page.
+    region = forms.CharField(label="所属区域", required=False, widget=QuickSelect)
+    category = forms.ChoiceField(
+        label="当前类别", required=False, choices=_optional(Category.choices, "全部"), widget=QuickSelect
+    )
+    status = forms.ChoiceField(
+        label="家庭状态", required=False, choices=_optional(HouseholdStatus.choices, "全部"), widget=QuickSelect
+    )
 
     def __init__(self, *args: Any, regions: Sequence[RegionOption], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.regions = {r.code: r for r in regions}
-        field = self.fields["region"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "全部（管辖范围内）"), *((r.code, r.indented_name) for r in regions)]
+        widget = self.fields["region"].widget
+        assert isinstance(widget, QuickSelect)
+        widget.choices = [("", "全部（管辖范围内）"), *((r.code, r.indented_name) for r in regions)]
         # A changed select reloads the results at once (HTMX); the search box waits for 查询 / Enter.
         for name in ("region", "category", "status"):
             self.fields[name].widget.attrs.update(
                 {"hx-get": reverse("household_list"), "hx-trigger": "change", "hx-include": "closest form"}
             )
+
+    def clean_region(self) -> str:
+        code: str = self.cleaned_data["region"]
+        if code and code not in self.regions:
+            message = forms.ChoiceField.default_error_messages["invalid_choice"]
+            raise forms.ValidationError(message, code="invalid_choice", params={"value": code})
+        return code
 
     def to_filter(self) -> HouseholdFilter:
         """Filters from the fields that parsed; a field with an error is left out (and shown)."""

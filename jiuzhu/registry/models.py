@@ -49,9 +49,14 @@ class EffectiveDatedQuerySet(RegionScopedQuerySet):
 
 
 class Household(models.Model):
-    household_number = models.CharField("户编号", max_length=32, unique=True)
+    household_number = models.CharField("户编号", max_length=32)  # unique: Meta (without a second LIKE index)
+    # Indexed below by bytes: jurisdiction prefixes (LIKE '140702001%') and equality alike.
     region = models.ForeignKey(
-        "regions.Region", verbose_name="所属村(社区)", on_delete=models.PROTECT, related_name="households"
+        "regions.Region",
+        verbose_name="所属村(社区)",
+        on_delete=models.PROTECT,
+        related_name="households",
+        db_index=False,
     )
     address = models.CharField("家庭住址", max_length=200, blank=True)
     urban_rural = models.CharField("城乡类别", max_length=10, choices=UrbanRural.choices)
@@ -71,7 +76,11 @@ class Household(models.Model):
         verbose_name = "家庭"
         verbose_name_plural = "家庭"
         ordering = ["household_number"]
-        indexes = [models.Index(fields=["region", "household_number"])]
+        constraints = [models.UniqueConstraint(fields=["household_number"], name="household_number_unique")]
+        indexes = [
+            # Jurisdiction prefixes (LIKE '140702001%') and equality; on SQLite a plain index.
+            models.Index(fields=["region"], name="household_region_prefix_idx", opclasses=["varchar_pattern_ops"]),
+        ]
 
     def __str__(self) -> str:
         return self.household_number
@@ -84,7 +93,7 @@ class Person(models.Model):
     birth_date = models.DateField("出生日期")
     # Current household's village, kept by services: lets persons be scoped like households.
     region = models.ForeignKey(
-        "regions.Region", verbose_name="所属村(社区)", on_delete=models.PROTECT, related_name="+"
+        "regions.Region", verbose_name="所属村(社区)", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     hukou_type = models.CharField("户籍性质", max_length=10, choices=HukouType.choices, null=True, blank=True)
     hukou_region_code = models.CharField("户籍地区划代码", max_length=12, blank=True)
@@ -110,9 +119,16 @@ class Person(models.Model):
     class Meta:
         verbose_name = "人员"
         verbose_name_plural = "人员"
+        # Every index costs time in a large import (they are rebuilt after it: registry.bulk): only what queries
+        # use. ID numbers, names and region codes are looked up by equality or prefix, never sorted by a
+        # language's rules, so PostgreSQL indexes them by bytes (pattern_ops: equality, LIKE 'x%' and the
+        # ~<~ ranges of demo.existing), which also builds them two to three times faster than by collation.
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number"], condition=Q(status="active"), name="person_unique_active_id_number"
+                fields=["id_number"],
+                condition=Q(status="active"),
+                name="person_unique_active_id_number",
+                opclasses=["varchar_pattern_ops"],
             ),
             models.CheckConstraint(
                 condition=Q(disability_grade__isnull=True) | Q(disability_grade__gte=1, disability_grade__lte=4),
@@ -120,9 +136,9 @@ class Person(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["id_number"], name="person_id_number_idx"),
-            models.Index(fields=["name"], name="person_name_idx"),
-            models.Index(fields=["region", "name"], name="person_region_name_idx"),
+            models.Index(fields=["id_number"], name="person_id_number_idx", opclasses=["varchar_pattern_ops"]),
+            # Names: the start of a name (PostgreSQL: person_name_prefix_idx, migration 0002; SQLite's LIKE
+            # uses no index). Region: persons are read by household or id, never by region alone.
         ]
 
     def __str__(self) -> str:
@@ -141,7 +157,9 @@ class Membership(models.Model):
     """A person's place in a household over a period."""
 
     person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="memberships")
-    household = models.ForeignKey(Household, verbose_name="家庭", on_delete=models.PROTECT, related_name="memberships")
+    household = models.ForeignKey(
+        Household, verbose_name="家庭", on_delete=models.PROTECT, related_name="memberships", db_index=False
+    )  # indexed by (household, valid_to)
     relation = models.CharField("与户主关系", max_length=20, choices=Relation.choices)
     in_household = models.BooleanField(
         "共同生活家庭成员", default=True, help_text="否：登记在户但收入不计入（如离家宗教教职人员）"
@@ -174,7 +192,9 @@ class Membership(models.Model):
 class CategoryEnrollment(models.Model):
     """A household (or one member) in a category, tag or flag over a period."""
 
-    household = models.ForeignKey(Household, verbose_name="家庭", on_delete=models.PROTECT, related_name="enrollments")
+    household = models.ForeignKey(
+        Household, verbose_name="家庭", on_delete=models.PROTECT, related_name="enrollments", db_index=False
+    )  # indexed by (household, category)
     person = models.ForeignKey(
         Person,
         verbose_name="人员",
@@ -221,7 +241,9 @@ class CategoryEnrollment(models.Model):
 class Income(models.Model):
     """A declared or verified income of a member (or of the household as a whole)."""
 
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="incomes")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="incomes", db_index=False
+    )  # indexed by (household, valid_to)
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="incomes")
     type = models.CharField("收入类型", max_length=30, choices=IncomeType.choices)
     amount = money_field("金额（元）")
@@ -243,3 +265,37 @@ class Income(models.Model):
 
     def as_dict(self) -> dict[str, Any]:
         return {"type": self.type, "amount": str(self.amount), "period": self.period}
+
+
+class VillageTally(models.Model):
+    """Households of one village with one status, in all (``category`` empty) or in one category in force on
+    ``TallyDate.as_of``. Derived data, kept exact by ``registry.tally`` (the reason is in its docstring)."""
+
+    region_code = models.CharField("村(社区)代码", max_length=12)
+    status = models.CharField("家庭状态", max_length=10, choices=HouseholdStatus.choices)
+    category = models.CharField("类别", max_length=20, blank=True)  # "": every household of the status
+    households = models.IntegerField("户数", default=0)
+
+    class Meta:
+        verbose_name = "分村户数"
+        verbose_name_plural = "分村户数"
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "status", "category"], name="village_tally_one_row_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.status} {self.category or '全部'}: {self.households}"
+
+
+class TallyDate(models.Model):
+    """The one day the village tally describes (one row, id 1); its row lock orders the tally's writers."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    as_of = models.DateField("统计日期")
+
+    class Meta:
+        verbose_name = "分村户数统计日期"
+        verbose_name_plural = "分村户数统计日期"
+
+    def __str__(self) -> str:
+        return str(self.as_of)

@@ -17,6 +17,7 @@ from jiuzhu.core import id_numbers
 from jiuzhu.core.errors import DomainError
 from jiuzhu.core.scoping import within_jurisdiction
 from jiuzhu.regions.models import Region, RegionLevel
+from jiuzhu.registry import tally
 from jiuzhu.registry.choices import STATUS_CATEGORIES, Category, PersonStatus
 from jiuzhu.registry.models import CategoryEnrollment, Household, Membership, Person
 from jiuzhu.registry.validation import FieldProblem, check_disability, check_person_identity
@@ -84,8 +85,11 @@ def _check_person(data: dict[str, Any], *, exclude_person_id: int | None) -> lis
 
 def next_household_number(region: Region) -> str:
     """户编号: the village code plus a 5-digit sequence."""
+    # A range of the unique index, not LIKE (which would need an index of its own); digit strings order the
+    # same in every collation.
+    following = f"{int(region.code) + 1:0{len(region.code)}d}" if region.code.isdigit() else region.code + "\uffff"
     last = (
-        Household.objects.filter(household_number__startswith=region.code)
+        Household.objects.filter(household_number__gte=region.code, household_number__lt=following)
         .order_by("-household_number")
         .values_list("household_number", flat=True)
         .first()
@@ -113,13 +117,15 @@ def household_create(
     problems = _check_person(head, exclude_person_id=None)
     if problems:
         raise RegistryValidationError(problems)
-    household = Household.objects.create(
-        household_number=household_number or next_household_number(region),
-        region=region,
-        urban_rural=urban_rural,
-        address=address,
-        phone=phone,
-    )
+    with tally.households_changing() as change:
+        household = Household.objects.create(
+            household_number=household_number or next_household_number(region),
+            region=region,
+            urban_rural=urban_rural,
+            address=address,
+            phone=phone,
+        )
+        change.add_household(household.pk)
     audit_record(
         actor=actor,
         tag=AuditTag.HOUSEHOLD_CREATE,
@@ -138,13 +144,14 @@ def household_create(
 @transaction.atomic
 def household_update(*, actor: User, household: Household, changes: dict[str, Any], channel: str = "web") -> Household:
     require(actor, Permission.REGISTRY_EDIT)
-    household = Household.objects.select_for_update().get(pk=household.pk)
-    before = _snapshot(household, HOUSEHOLD_FIELDS)
-    for field, value in changes.items():
-        if field not in HOUSEHOLD_FIELDS:
-            raise ValueError(f"not a household field: {field}")
-        setattr(household, field, value)
-    household.save()
+    with tally.households_changing([household.pk]):  # the status counts in the village tally
+        household = Household.objects.select_for_update().get(pk=household.pk)
+        before = _snapshot(household, HOUSEHOLD_FIELDS)
+        for field, value in changes.items():
+            if field not in HOUSEHOLD_FIELDS:
+                raise ValueError(f"not a household field: {field}")
+            setattr(household, field, value)
+        household.save()
     after = _snapshot(household, HOUSEHOLD_FIELDS)
     if before != after:
         audit_record(
@@ -302,7 +309,7 @@ def enrollment_start(
 ) -> CategoryEnrollment:
     """Enter a household (or one member) in a category. Statuses exclude one another (特困 > 低保 > 边缘 > 刚性)."""
     require(actor, Permission.REGISTRY_EDIT)
-    Household.objects.select_for_update().get(pk=household.pk)
+    change = tally.change_begin([household.pk])  # locks the household; the village tally counts categories
     current = CategoryEnrollment.objects.current().filter(household=household)
     if category in STATUS_CATEGORIES:
         clash = current.filter(category__in=STATUS_CATEGORIES, person=person).exclude(category=category).first()
@@ -339,6 +346,7 @@ def enrollment_start(
         decision_number=decision_number,
         note=note,
     )
+    change.finish()
     audit_record(
         actor=actor,
         tag=AuditTag.ENROLLMENT_START,
@@ -361,6 +369,7 @@ def enrollment_end(
     *, actor: User, enrollment: CategoryEnrollment, on: dt.date, reason: str, channel: str = "web"
 ) -> CategoryEnrollment:
     require(actor, Permission.REGISTRY_EDIT)
+    change = tally.change_begin([enrollment.household_id])  # locks the household, then the enrollment
     enrollment = CategoryEnrollment.objects.select_for_update().get(pk=enrollment.pk)
     if enrollment.valid_to is not None:
         raise DomainError("enrollment_ended", "该认定已经终止。")
@@ -368,6 +377,7 @@ def enrollment_end(
         raise DomainError("enrollment_before_start", "退出日期不能早于纳入日期。")
     enrollment.valid_to, enrollment.end_reason = on, reason
     enrollment.save(update_fields=["valid_to", "end_reason"])
+    change.finish()
     audit_record(
         actor=actor,
         tag=AuditTag.ENROLLMENT_END,

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +21,6 @@ from django.views.decorators.http import require_http_methods
 
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.permissions import Permission, require
-from jiuzhu.core.counting import cached_count
 from jiuzhu.core.errors import DomainError, PermissionRefused
 from jiuzhu.registry import selectors, services
 from jiuzhu.registry.forms import (
@@ -84,11 +83,15 @@ def household_list_view(request: HttpRequest) -> HttpResponse:
     form.is_valid()
     filters = form.to_filter()
     households = selectors.household_list_for(user=user, filters=filters, on=today)
-    paginator = CappedPaginator(
-        households, PAGE_SIZE, cap=NAME_SEARCH_CAP if selectors.looks_like_name(filters.query) else None
-    )
-    page = paginator.get_page(request.GET.get("page"))
-    rows = selectors.household_page_rows(households=list(page.object_list), on=today)
+    with selectors.serial_plans():
+        paginator = CappedPaginator(
+            households,
+            PAGE_SIZE,
+            cap=NAME_SEARCH_CAP if selectors.looks_like_name(filters.query) else None,
+            total=selectors.household_list_total(user=user, filters=filters, on=today),
+        )
+        page = paginator.get_page(request.GET.get("page"))
+        rows = selectors.household_page_rows(households=list(page.object_list), on=today)
     kept = {k: v for k, v in (form.cleaned_data if form.is_bound else {}).items() if v}
     context = {
         "form": form,
@@ -110,21 +113,49 @@ def household_list_view(request: HttpRequest) -> HttpResponse:
 
 
 class CappedPaginator(Paginator):
-    """A paginator that, given a ``cap``, counts no further than it (``truncated`` says whether more exist)."""
+    """The list's paginator: uses a ``total`` known beforehand (the village tally's); otherwise (a search) reads the
+    matches once instead of counting them and then reading a page of them:
 
-    def __init__(self, queryset: QuerySet[Any], per_page: int, *, cap: int | None) -> None:
+    - with a ``cap`` (name searches), the ids of the first ``cap + 1`` matches in list order, then one page of
+      them by primary key (``truncated`` says whether more than ``cap`` exist);
+    - without (an ID number or 户编号: a match or two), the first page and one more row: fewer than a page is
+      the whole result, and nothing needs counting.
+    """
+
+    def __init__(self, queryset: QuerySet[Any], per_page: int, *, cap: int | None, total: int | None = None) -> None:
         super().__init__(queryset, per_page)
         self.queryset = queryset
         self.cap = cap
+        self.total = total
         self.truncated = False
+        self.first_rows: list[Any] | None = None
+        self.capped_ids: list[int] | None = None
 
     @cached_property
     def count(self) -> int:
-        if self.cap is None:
-            return cached_count(self.queryset)
-        found = self.queryset[: self.cap + 1].count()  # COUNT over a LIMITed subquery
-        self.truncated = found > self.cap
-        return min(found, self.cap)
+        if self.total is not None:
+            return self.total
+        if self.cap is not None:
+            self.capped_ids = list(self.queryset.values_list("pk", flat=True)[: self.cap + 1])
+            self.truncated = len(self.capped_ids) > self.cap
+            del self.capped_ids[self.cap :]
+            return len(self.capped_ids)
+        rows = list(self.queryset[: self.per_page + 1])
+        if len(rows) <= self.per_page:
+            self.first_rows = rows
+            return len(rows)
+        return self.queryset.count()
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        if self.capped_ids is not None:
+            bottom = (number - 1) * self.per_page
+            return Page(
+                selectors.households_in_order(ids=self.capped_ids[bottom : bottom + self.per_page]), number, self
+            )
+        if self.first_rows is not None:
+            return Page(self.first_rows, number, self)
+        return super().page(number)
 
 
 def _page_numbers(current: int, last: int) -> list[int | None]:

@@ -16,6 +16,7 @@ from jiuzhu.accounts.models import Department, Role, User
 from jiuzhu.core.id_numbers import with_check_character
 from jiuzhu.regions.models import Region, RegionLevel
 from jiuzhu.regions.services import regions_load_fixture
+from jiuzhu.registry import tally
 from jiuzhu.registry.models import Household, Membership, Person
 
 COUNTY = "140702000000"
@@ -118,4 +119,5 @@ def make_household(
         Membership.objects.create(
             person=person, household=household, relation=relations[index % len(relations)], valid_from=valid_from
         )
+    tally.rebuild(villages=[village.code])  # written directly, so the village tally is re-derived as bulk loads do
     return household

@@ -16,6 +16,7 @@ from jiuzhu.core.errors import DomainError
 from jiuzhu.demo import commands, existing, geography
 from jiuzhu.demo.commands import demo_generate
 from jiuzhu.regions.models import Region, RegionLevel
+from jiuzhu.registry import tally
 from jiuzhu.registry.models import CategoryEnrollment, Household, Income, Membership, Person
 
 pytestmark = pytest.mark.django_db
@@ -268,3 +269,32 @@ def test_command_line_refuses_a_bad_region_with_exit_status_2(capsys: pytest.Cap
 )
 def test_addresses_use_the_short_name_of_a_village(official: str, short: str) -> None:
     assert geography.short_name(official) == short
+
+
+def test_the_generator_re_derives_the_village_tally() -> None:
+    demo_generate(households=250, region_code="140702", seed=11, as_of=AS_OF)
+    day = tally.as_of()
+    assert day is not None
+    assert tally.stored_counts() == tally.direct_counts(on=day)
+    assert sum(n for (_, status, category), n in tally.stored_counts().items() if not category) == 250
+    demo_generate(households=40, region_code="140702", seed=12, as_of=AS_OF)  # appended
+    assert tally.stored_counts() == tally.direct_counts(on=day)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index rebuild is PostgreSQL's (registry.bulk)")
+def test_a_large_generation_restores_every_index_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog = (
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname LIKE 'registry_%%' UNION ALL "
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid::regclass::text LIKE 'registry_%%' ORDER BY 1, 2"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(catalog)
+        before = cursor.fetchall()
+    monkeypatch.setattr(commands, "REBUILD_INDEXES_FROM", 1)  # the path of a million persons into an empty registry
+    demo_generate(households=60, region_code="140702", seed=5, as_of=AS_OF)
+    with connection.cursor() as cursor:
+        cursor.execute(catalog)
+        assert cursor.fetchall() == before
+    assert tally.stored_counts() == tally.direct_counts(on=tally.as_of() or AS_OF)

@@ -6,16 +6,20 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from jiuzhu.accounts.models import User
 from jiuzhu.audit.models import AuditEvent
 from jiuzhu.audit.tags import AuditTag
 from jiuzhu.core.testing import factories
+from jiuzhu.exchange import db, importing, planning
 from jiuzhu.exchange.importing import households_import
 from jiuzhu.exchange.problems import ImportRejected
 from jiuzhu.exchange.tests.helpers import member, write
+from jiuzhu.registry import tally
 from jiuzhu.registry.models import CategoryEnrollment, Household, Income, Membership, Person
 
 pytestmark = pytest.mark.django_db
@@ -386,3 +390,110 @@ def test_a_typed_parquet_file_from_a_department_imports(tmp_path: Path, county_m
     assert household.house_count == 2
     assert Income.objects.get(person__id_number=HEAD).amount == Decimal("1200.50")
     assert CategoryEnrollment.objects.get(household=household).valid_from == dt.date(2024, 1, 1)
+
+
+def assert_tally_exact() -> None:
+    """The village tally behind list totals and home figures equals direct counts (registry.tally)."""
+    day = tally.as_of()
+    assert day is not None
+    assert tally.stored_counts() == tally.direct_counts(on=day)
+
+
+def test_imports_keep_the_village_tally_exact(tmp_path: Path, county_manager: User) -> None:
+    # new households, members and categories
+    households_import(actor=county_manager, path=write(tmp_path, family_rows()))
+    assert_tally_exact()
+    assert tally.stored_counts()[(factories.VILLAGE_A1, "active", "dibao")] == 1
+    # a changed category ends the old one (before today) and starts another
+    rows = family_rows(**{HEAD: {"类别": "低保边缘", "类别起始日期": "2025-03-01", "月保障金额(元)": ""}})
+    households_import(actor=county_manager, path=write(tmp_path, rows, name="marginal"))
+    assert_tally_exact()
+    assert (factories.VILLAGE_A1, "active", "dibao") not in tally.stored_counts()
+    # a household moving to another village takes its counts along
+    for row in rows[:3]:
+        row["所属村(社区)代码"] = factories.VILLAGE_B1
+    households_import(actor=county_manager, path=write(tmp_path, rows, name="moved"))
+    assert_tally_exact()
+    assert tally.stored_counts()[(factories.VILLAGE_B1, "active", "marginal")] == 1
+    # a dry run and a rejected file change nothing
+    before = tally.stored_counts()
+    for row in rows[:3]:
+        row["所属村(社区)代码"] = factories.VILLAGE_A2
+    households_import(actor=county_manager, path=write(tmp_path, rows, name="dry"), dry_run=True)
+    with pytest.raises(ImportRejected):  # 低保 cannot start again before the current 低保边缘
+        households_import(actor=county_manager, path=write(tmp_path, family_rows(), name="bad"))
+    assert tally.stored_counts() == before
+
+
+def test_a_large_import_re_derives_the_whole_tally(
+    tmp_path: Path, county_manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "TALLY_ALL_FROM", 1)
+    factories.make_household(factories.VILLAGE_B1)
+    households_import(actor=county_manager, path=write(tmp_path, family_rows()))
+    assert_tally_exact()
+    assert tally.as_of() == timezone.localdate()
+
+
+def test_new_persons_are_numbered_in_id_number_order() -> None:
+    numbers = ["14070219580709001X", "140702195807090011", "110101199003070013", "14070219580709002X"]
+    order = planning.id_number_order(pa.array(numbers))
+    assert [numbers[i] for i in order] == sorted(numbers)
+    odd = ["2", "10", "1"]  # not ID numbers: sorted as strings
+    assert [odd[i] for i in planning.id_number_order(pa.array(odd))] == ["1", "10", "2"]
+
+
+def test_a_registered_person_joining_a_household_takes_its_village(tmp_path: Path, county_manager: User) -> None:
+    # given an active person without a household (written directly: the services never leave one so)
+    households_import(actor=county_manager, path=write(tmp_path, family_rows()))
+    Membership.objects.filter(person__id_number=CHILD).delete()
+    Person.objects.filter(id_number=CHILD).update(region=factories.region(factories.VILLAGE_A2))
+    # when a file lists them in 张三's household (村 A1)
+    households_import(actor=county_manager, path=write(tmp_path, family_rows(), name="again"))
+    # then they are a member there, and their region (the jurisdiction of persons) is that village
+    assert Membership.objects.current().filter(person__id_number=CHILD, household__household_number=H1).exists()
+    assert Person.objects.get(id_number=CHILD).region_id == factories.VILLAGE_A1
+
+
+CATALOG_SQL = """
+SELECT 'index', c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname LIKE 'registry_%%'
+UNION ALL
+SELECT 'constraint', conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid::regclass::text LIKE 'registry_%%' OR confrelid::regclass::text LIKE 'registry_%%'
+UNION ALL
+SELECT 'default', table_name || '.' || column_name, column_default FROM information_schema.columns
+WHERE table_name LIKE 'registry_%%' AND column_default IS NOT NULL
+ORDER BY 1, 2, 3
+"""
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index rebuild is PostgreSQL's (registry.bulk)")
+def test_a_large_import_restores_every_index_key_and_default(
+    tmp_path: Path, county_manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def catalog() -> list[tuple[str, str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(CATALOG_SQL)
+            return list(cursor.fetchall())
+
+    before = catalog()
+    monkeypatch.setattr(db, "REBUILD_MIN_ROWS", 0)  # the path of a million rows into an empty registry
+    assert db.should_rebuild_indexes(Person, 4)
+    result = households_import(actor=county_manager, path=write(tmp_path, family_rows()))
+    assert (result.households_created, result.persons_created) == (2, 4)
+    assert catalog() == before  # indexes, keys, foreign keys back; no column default left behind
+    today = timezone.localdate()
+    household = Household.objects.get(household_number=H1)
+    assert (household.status, household.created_at) == ("active", household.updated_at)
+    spouse = Person.objects.get(id_number=SPOUSE)
+    assert (spouse.status, spouse.phone, spouse.hukou_region_code, spouse.deceased_on) == ("active", "", "", None)
+    membership = Membership.objects.get(person=spouse)
+    assert (membership.valid_from, membership.valid_to) == (today, None)
+    enrollment = CategoryEnrollment.objects.get(household=household)
+    assert (enrollment.valid_to, enrollment.decision_number, enrollment.end_reason) == (None, "", "")
+    assert enrollment.note.startswith("批量导入")
+    assert {(i.period, i.valid_from, i.valid_to) for i in Income.objects.all()} == {("month", today, None)}
+    ids = list(Person.objects.order_by("id").values_list("id_number", flat=True))
+    assert ids == sorted(ids)  # numbered in ID number order (planning.id_number_order)
+    assert_tally_exact()

@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from jiuzhu.accounts.models import Role, User
 from jiuzhu.audit.models import AuditEvent
@@ -16,6 +18,7 @@ from jiuzhu.audit.tags import AuditTag
 from jiuzhu.core import id_numbers
 from jiuzhu.core.testing import factories
 from jiuzhu.core.testing.factories import OTHER_COUNTY_VILLAGE, VILLAGE_A1, VILLAGE_A2, VILLAGE_B1
+from jiuzhu.registry import tally
 from jiuzhu.registry.models import CategoryEnrollment, Household, Income, Membership, Person
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +68,7 @@ def enroll(
     amount_month: Decimal | None = None,
     **fields: Any,
 ) -> CategoryEnrollment:
-    return CategoryEnrollment.objects.create(
+    enrollment = CategoryEnrollment.objects.create(
         household=household,
         person=person,
         category=category,
@@ -74,6 +77,8 @@ def enroll(
         amount_month=amount_month,
         **fields,
     )
+    tally.rebuild(villages=[household.region_id])  # written directly, not by a service
+    return enrollment
 
 
 def all_strings(value: Any) -> list[str]:
@@ -263,6 +268,7 @@ def test_list_filters_by_current_category_and_status(county: Api) -> None:
     enroll(on_dibao, "dibao")
     enroll(left_dibao, "dibao", valid_to=dt.date(2025, 1, 31), end_reason="收入超过标准")
     Household.objects.filter(pk=closed.pk).update(status="closed")
+    tally.rebuild(villages=[closed.region_id])
     assert [i["id"] for i in county.get(HOUSEHOLDS, category="dibao").json()["items"]] == [on_dibao.pk]
     assert [i["id"] for i in county.get(HOUSEHOLDS, status="closed").json()["items"]] == [closed.pk]
     assert county.get(HOUSEHOLDS, status="active").json()["count"] == 2
@@ -291,17 +297,19 @@ def test_list_search_by_id_number_finds_nothing_outside_the_jurisdiction(
     assert village.get(HOUSEHOLDS, q=outsider).json() == {"items": [], "count": 0}
 
 
-def test_list_query_count_does_not_grow_with_the_page(client: Client, django_assert_max_num_queries: Any) -> None:
+def test_list_query_count_does_not_grow_with_the_page(client: Client) -> None:
     # given 40 households of 3 members, each with categories
     for _ in range(40):
         household = factories.make_household(VILLAGE_A1, members=3)
         enroll(household, "dibao")
         enroll(household, "relapse_watch", person=head_of(household))
     api = api_for(client, Role.COUNTY_MANAGER)
-    # when a page of 500 is read, then a handful of queries serve it:
-    # token, count, page, members, categories
-    with django_assert_max_num_queries(5):
+    # when a page of 500 is read, then a handful of reads serve it (besides transaction control and the
+    # SET LOCAL of selectors.serial_plans): token, total (village tally), page, members, categories
+    with CaptureQueriesContext(connection) as queries:
         body = api.get(HOUSEHOLDS, page_size=500).json()
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert len(reads) <= 5, reads
     assert body["count"] == 40
     assert all(item["member_count"] == 3 for item in body["items"])
 

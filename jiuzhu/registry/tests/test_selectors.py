@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from jiuzhu.accounts.models import Role, User
 from jiuzhu.core.testing import factories
-from jiuzhu.registry import selectors
+from jiuzhu.registry import selectors, tally
 from jiuzhu.registry.models import CategoryEnrollment, Household, Membership, Person
 from jiuzhu.registry.selectors import HouseholdFilter
 
@@ -27,9 +27,11 @@ def enrol(
     valid_to: dt.date | None = None,
     person: Person | None = None,
 ) -> CategoryEnrollment:
-    return CategoryEnrollment.objects.create(
+    enrollment = CategoryEnrollment.objects.create(
         household=household, category=category, valid_from=valid_from, valid_to=valid_to, person=person
     )
+    tally.rebuild(villages=[household.region_id])  # written directly, not by a service
+    return enrollment
 
 
 def members(household: Household) -> list[Person]:
