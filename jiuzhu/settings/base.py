@@ -153,7 +153,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
 
-# Per-process memory cache: brief reuse of large counts (jiuzhu.core.counting); nothing else depends on it.
+# Per-process memory cache (axes and Django internals); large counts come from registry.tally, not a cache.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "jiuzhu"}}
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
