@@ -254,7 +254,8 @@ def evaluate_case(case: Case, *, library: Library | None = None, trace: bool = T
     notes = pack_status_flags(library, case.region, case.as_of)
     examples = {p["name"]: p["label"] for row in trace_rows for p in row["parameters"] if p.get("example")}
     if examples:
-        notes.append("以下参数为示例值，待核实：" + "、".join(f"{examples[name]}（{name}）" for name in sorted(examples)))
+        named = (f"{examples[name]}（{name}）" for name in sorted(examples))
+        notes.append("以下参数为示例值，待核实：" + "、".join(named))
     if notes:
         output["notes"] = notes
     return Evaluation(output=output)
