@@ -1,23 +1,51 @@
 """The same rule trees as Ibis expressions: one set-based plan for DuckDB (default) or Spark.
 
-Each ``Step`` becomes a column of the household table ``H`` or the member table ``M``;
-aggregates over members, obligors, incomes and expenses become grouped sub-plans joined
-back by household. ``NULL`` plays "cannot determine": it propagates through arithmetic and
-comparisons, and SQL's AND/OR are Kleene like the evaluator's. Where SQL functions ignore
-NULLs (GREATEST, SUM) the compiler puts the NULL back explicitly. Money is never divided:
-``DivRound`` uses the integer formula of ``money.Rounding`` and every step is cast to
-DECIMAL(24,6) so DuckDB and Spark agree on scales.
+The plan is built in *rounds*, so that every engine gets a short, flat plan whatever the number
+of steps and programmes:
+
+- round −1: the household table ``H`` with the household inputs the rules read, the group of
+  each household (``_g``) and every household step that needs no member or obligor;
+- round r ≥ 0: the member table ``M_r`` (and the obligor table ``O_r``) is the previous one
+  joined once with the household columns its steps need, every member step of round r becomes
+  a column, every aggregate over members of round r is computed in ONE ``GROUP BY`` and joined
+  back to ``H`` with a single left join, then the household steps of round r become columns.
+
+A value's round is the number of household → member → household trips it needs (the programmes
+need three or four), so the plan has a join and an aggregation per round however many steps and
+programmes there are. Between rounds only the columns later rounds read are kept, a step read
+once at its own level is written into its reader instead of becoming a column, and
+``materialise`` is applied to each round's tables (Spark: computed once and cut from their
+lineage, so its optimiser works on one round at a time; DuckDB: nothing). The result is one wide
+table (a column per step) turned into the long table (a row per household and programme) by one
+``UNNEST`` of the programme ids, not by a union per programme.
+
+Households that resolve to different parameter sets or as-of dates (*groups*) share the same
+plan: a step whose tree has the same shape in every group is compiled once and parameters that
+differ become per-group literal columns (``CASE WHEN _g IN (0, 2) THEN 850 …``) computed once on
+``H``; a step whose shape differs is a ``CASE`` over the groups' trees. One group compiles to
+plain literals.
+
+``NULL`` plays "cannot determine": it propagates through arithmetic and comparisons, and SQL's
+AND/OR are Kleene like the evaluator's. Where SQL functions ignore NULLs (GREATEST, SUM) the
+compiler puts the NULL back explicitly. No operand is written twice where nesting would double
+it again (``If`` is ``CASE cond WHEN TRUE … WHEN FALSE …``, nested max/min is one GREATEST/LEAST),
+so the SQL grows linearly with the rules. Money is never divided: ``DivRound`` uses the integer
+formula of ``money.Rounding``, and every money or number step is CAST to DECIMAL(24,6) in the
+engine (``_step_decimal``) so DuckDB and Spark agree on types and scales.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt_types
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from jiuzhu.rules import expr as e
@@ -27,253 +55,8 @@ STEP_DECIMAL = dt_types.Decimal(24, 6)
 OUT_DECIMAL = dt_types.Decimal(12, 2)
 KEY = "household_id"
 MEMBER_KEY = "member_index"
-
-
-@dataclass(frozen=True)
-class BatchTables:
-    """Inputs of one batch, one row per household / member / income / expense / obligor."""
-
-    households: ir.Table
-    members: ir.Table  # with annual income columns income_<type>
-    obligors: ir.Table
-
-
-def _literal(value: Any) -> ir.Value:
-    if value is None:  # an unset parameter or an unknown constant: numeric, like almost every parameter
-        return ibis.null(STEP_DECIMAL)
-    if isinstance(value, bool):
-        return ibis.literal(value, type="boolean")
-    if isinstance(value, Decimal):
-        return ibis.literal(value, type=STEP_DECIMAL)
-    if isinstance(value, dt.date):
-        return ibis.literal(value, type="date")
-    return ibis.literal(value)
-
-
-class Compiler:
-    """Compiles programmes for households that share one parameter set and one as-of date."""
-
-    def __init__(self, tables: BatchTables, as_of: dt.date) -> None:
-        self.as_of = as_of
-        self.tables = tables
-        self.h = tables.households
-        # Household inputs are needed by member-level rules (area, …): join them once.
-        self.m = tables.members.join(tables.households.select(KEY, "area", "incomes_declared"), KEY)
-        self.o = tables.obligors.join(tables.households.select(KEY, "area"), KEY)
-        self.node_columns: dict[int, str] = {}
-        self.steps_done: set[str] = set()
-        self.member_has: set[str] = set()
-        self.obligor_has: set[str] = set()
-        self.counter = 0
-
-    # ------------------------------------------------------------------ preparation (joins)
-
-    def _name(self, prefix: str) -> str:
-        self.counter += 1
-        return f"_{prefix}{self.counter}"
-
-    def prepare(self, node: e.Node, level: str) -> None:
-        """Add every column ``node`` needs (aggregates, household values on members) before compiling it."""
-        if isinstance(node, e.Ref):
-            if node.step.level == e.HOUSEHOLD and level == e.MEMBER:
-                self._bring_to_members(node.step.name)
-            elif node.step.level == e.HOUSEHOLD and level == e.OBLIGOR and node.step.name not in self.obligor_has:
-                self.o = self.o.join(self.h.select(KEY, node.step.name), KEY)
-                self.obligor_has.add(node.step.name)
-            return
-        if isinstance(node, e.Aggregate):
-            if id(node) not in self.node_columns:
-                self._aggregate(node)
-            return
-        if isinstance(node, e.MoneySum):
-            if id(node) not in self.node_columns:
-                self._money_sum(node)
-            return
-        for child in node.children():
-            self.prepare(child, level)
-        if isinstance(node, e.AgeAtLeast):
-            self.prepare(node.years, level)
-
-    def _bring_to_members(self, column: str) -> None:
-        if column in self.member_has:
-            return
-        self.m = self.m.join(self.h.select(KEY, column), KEY)
-        self.member_has.add(column)
-
-    def _aggregate(self, node: e.Aggregate) -> None:
-        source_level = node.entity
-        self.prepare(node.item, source_level)
-        table = self.m if source_level == e.MEMBER else self.o
-        item = self.value(node.item, source_level, table)
-        if node.kind == "sum":
-            metrics = {"total": item.cast(STEP_DECIMAL).sum(), "nulls": item.isnull().cast("int64").sum()}
-        else:
-            metrics = {
-                "hit": (item if node.kind == "any" else ~item).fill_null(False).any(),
-                "nulls": item.isnull().cast("int64").sum(),
-            }
-        grouped = table.group_by(KEY).aggregate(**metrics)
-        name = self._name("agg")
-        joined = self.h.left_join(grouped, self.h[KEY] == grouped[KEY])
-        if node.kind == "sum":
-            value = ibis.cases(
-                (joined.nulls > 0, ibis.null(STEP_DECIMAL)), else_=joined.total.fill_null(Decimal(0)).cast(STEP_DECIMAL)
-            )
-        elif node.kind == "any":
-            value = ibis.cases(
-                (joined.hit.fill_null(False), True), (joined.nulls > 0, ibis.null("boolean")), else_=False
-            )
-        else:
-            value = ibis.cases(
-                (joined.hit.fill_null(False), False), (joined.nulls > 0, ibis.null("boolean")), else_=True
-            )
-        if source_level == e.OBLIGOR:
-            value = ibis.cases((joined.obligors_declared, value), else_=ibis.null(value.type()))
-        self.h = joined.select(*[joined[c] for c in self.h.columns], **{name: value})
-        self.node_columns[id(node)] = name
-
-    def _money_sum(self, node: e.MoneySum) -> None:
-        """Annual totals of the wide income/expense columns; null (unknown) when nothing was declared."""
-        prefix = "income_" if node.source == "incomes" else "expense_"
-        flag = "incomes_declared" if node.source == "incomes" else "expenses_declared"
-        zero = ibis.literal(Decimal(0), type=STEP_DECIMAL)
-
-        def total(table: ir.Table) -> ir.Value:
-            result = zero
-            for kind in node.types:
-                if f"{prefix}{kind}" in table.columns:
-                    result = result + table[f"{prefix}{kind}"].cast(STEP_DECIMAL).fill_null(zero)
-            return result
-
-        name = self._name("sum")
-        if node.scope == e.MEMBER:
-            value = ibis.cases((self.m[flag], total(self.m)), else_=ibis.null(STEP_DECIMAL))
-            self.m = self.m.mutate(**{name: value})
-        elif node.source == "incomes":
-            # Members' incomes count only for 共同生活家庭成员; household-level incomes always count.
-            members = self.m
-            per_member = ibis.cases((members.in_household, total(members)), else_=zero)
-            grouped = members.group_by(KEY).aggregate(members_total=per_member.sum())
-            joined = self.h.left_join(grouped, self.h[KEY] == grouped[KEY])
-            value = ibis.cases(
-                (joined[flag], (joined.members_total.fill_null(zero) + total(joined)).cast(STEP_DECIMAL)),
-                else_=ibis.null(STEP_DECIMAL),
-            )
-            self.h = joined.select(*[joined[c] for c in self.h.columns], **{name: value})
-        else:
-            value = ibis.cases((self.h[flag], total(self.h)), else_=ibis.null(STEP_DECIMAL))
-            self.h = self.h.mutate(**{name: value})
-        self.node_columns[id(node)] = name
-
-    # ------------------------------------------------------------------ expressions
-
-    def value(self, node: e.Node, level: str, table: ir.Table) -> ir.Value:
-        """``node`` as an Ibis value over ``table`` (H, M or the obligors), after ``prepare``."""
-        if isinstance(node, e.Lit):
-            return _literal(node.value)
-        if isinstance(node, e.Param):
-            return _literal(node.value)
-        if isinstance(node, e.Input):
-            if node.field == "is_first":
-                return table[MEMBER_KEY] == 0
-            column = table[node.field]
-            return column.cast(STEP_DECIMAL) if node.field == "disability_grade" else column
-        if isinstance(node, e.AgeAtLeast):
-            if not isinstance(node.years, (e.Lit, e.Param)) or node.years.value is None:
-                return ibis.null("boolean")
-            return table.birth_date <= ibis.literal(e.age_cutoff(self.as_of, int(node.years.value)), type="date")
-        if isinstance(node, e.Ref):
-            return table[node.step.name]
-        if isinstance(node, (e.Aggregate, e.MoneySum)):
-            return table[self.node_columns[id(node)]]
-        if isinstance(node, e.Arith):
-            a, b = self.value(node.a, level, table), self.value(node.b, level, table)
-            return a + b if node.op == "+" else a - b if node.op == "-" else a * b
-        if isinstance(node, e.Compare):
-            a, b = self.value(node.a, level, table), self.value(node.b, level, table)
-            return {"<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b, "=": a == b, "≠": a != b}[node.op]
-        if isinstance(node, e.IsIn):
-            return self.value(node.a, level, table).isin(list(node.values))
-        if isinstance(node, e.And):
-            result = self.value(node.items[0], level, table)
-            for item in node.items[1:]:
-                result = result & self.value(item, level, table)
-            return result
-        if isinstance(node, e.Or):
-            result = self.value(node.items[0], level, table)
-            for item in node.items[1:]:
-                result = result | self.value(item, level, table)
-            return result
-        if isinstance(node, e.Not):
-            return ~self.value(node.a, level, table)
-        if isinstance(node, e.If):
-            cond = self.value(node.cond, level, table)
-            then = self.value(node.then, level, table)
-            other = self.value(node.other, level, table)
-            result_type = then.type() if not then.type().is_null() else other.type()
-            return ibis.cases(
-                (cond.isnull(), ibis.null(result_type)), (cond, then.cast(result_type)), else_=other.cast(result_type)
-            )
-        if isinstance(node, e.Extreme):
-            a, b = self.value(node.a, level, table), self.value(node.b, level, table)
-            best = ibis.greatest(a, b) if node.op == "max" else ibis.least(a, b)
-            return ibis.cases((a.isnull() | b.isnull(), ibis.null(best.type())), else_=best)
-        if isinstance(node, e.Coalesce):
-            return ibis.coalesce(self.value(node.a, level, table), self.value(node.default, level, table))
-        if isinstance(node, e.DivRound):
-            return self._div_round(node, level, table)
-        raise TypeError(f"cannot compile {type(node).__name__}")
-
-    def _div_round(self, node: e.DivRound, level: str, table: ir.Table) -> ir.Value:
-        num = self.value(node.num, level, table).cast(STEP_DECIMAL)
-        den = self.value(node.den, level, table).cast("int64")
-        rounding = node.rounding
-        scale = rounding.scale
-        if rounding.mode == "half_up":
-            # floor((num·scale + den/2) / den) = floor((2·num·scale + den) / (2·den)), integers only
-            top = (num * ibis.literal(2 * scale, type=STEP_DECIMAL) + den).floor().cast("int64")
-            units = top // (den * 2)
-        else:
-            top = (num * ibis.literal(scale, type=STEP_DECIMAL)).ceil().cast("int64")
-            units = (top + den - 1) // den
-        amount = units.cast(STEP_DECIMAL) * ibis.literal(rounding.unit, type=STEP_DECIMAL)
-        return ibis.cases(
-            (den.isnull() | num.isnull() | (den < 1), ibis.null(STEP_DECIMAL)), else_=amount.cast(STEP_DECIMAL)
-        )
-
-    # ------------------------------------------------------------------ steps and results
-
-    def step(self, step: e.Step) -> None:
-        if step.name in self.steps_done:
-            return
-        self.prepare(step.expr, step.level)
-        table = self.m if step.level == e.MEMBER else self.h
-        value = self.value(step.expr, step.level, table)
-        if step.kind in ("money", "number") and not value.type().is_boolean():
-            value = value.cast(STEP_DECIMAL)
-        if step.level == e.MEMBER:
-            self.m = self.m.mutate(**{step.name: value})
-        else:
-            self.h = self.h.mutate(**{step.name: value})
-        self.steps_done.add(step.name)
-
-    def programme_rows(self, programme: Programme) -> ir.Table:
-        for step in programme.steps:
-            self.step(step)
-        h = self.h
-        eligible = h[programme.eligible.name]
-        amount = ibis.cases((eligible.fill_null(False), h[programme.amount_month.name]), else_=Decimal(0))
-        columns: dict[str, ir.Value] = {
-            KEY: h[KEY],
-            "programme": ibis.literal(programme.id),
-            "eligible": eligible,
-            "amount_month": amount.cast(OUT_DECIMAL),
-        }
-        for key in OUTPUT_COLUMNS:
-            output = programme.outputs.get(key)
-            columns[key] = h[output.name].cast(OUT_DECIMAL) if output is not None else ibis.null(OUT_DECIMAL)
-        return h.select(**columns)
-
+GROUP = "_g"
+ENTITIES = (e.MEMBER, e.OBLIGOR)
 
 # Programme-specific amounts carried in the long result table (null where a programme has none).
 OUTPUT_COLUMNS = (
@@ -286,12 +69,925 @@ OUTPUT_COLUMNS = (
     "line_month",
 )
 
+Materialise = Callable[[ir.Table], ir.Table]
+Groups = dict[int, Any]  # group index → a node, a value …
+StepKey = tuple[str, str]  # a step's name and level
+
+
+@dataclass(frozen=True)
+class BatchTables:
+    """Inputs of one batch, one row per household / member / obligor."""
+
+    households: ir.Table
+    members: ir.Table  # with annual income columns income_<type>
+    obligors: ir.Table
+
+
+@dataclass(frozen=True)
+class PlanGroup:
+    """Households evaluated with one parameter set on one as-of date.
+
+    ``where`` selects them (a boolean over the households table; None: every household).
+    """
+
+    as_of: dt.date
+    programmes: tuple[Programme, ...]
+    where: ir.BooleanValue | None = None
+
+
+# ---------------------------------------------------------------------------- literals and shapes
+
+
+def _tag(value: Any) -> str:
+    """The SQL type family a literal compiles to (None counts as numeric, like an unset parameter)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dt.date):
+        return "date"
+    return "decimal"
+
+
+def _literal(value: Any, tag: str | None = None) -> ir.Value:
+    tag = tag or _tag(value)
+    if value is None:  # an unset parameter or an unknown constant
+        return ibis.null(STEP_DECIMAL if tag == "decimal" else tag)
+    if tag == "boolean":
+        return ibis.literal(value, type="boolean")
+    if tag == "decimal":
+        return ibis.literal(Decimal(value), type=STEP_DECIMAL)
+    if tag == "date":
+        return ibis.literal(value, type="date")
+    return ibis.literal(value, type="string")
+
+
+def _years(node: e.AgeAtLeast) -> int | None:
+    if not isinstance(node.years, (e.Lit, e.Param)) or node.years.value is None:
+        return None
+    return int(node.years.value)
+
+
+def _shape(node: e.Node, level_of: Callable[[e.Step], str]) -> tuple[Any, ...]:
+    """A node's tree with parameter values (and as-of dates) left out: equal shapes compile to one
+    expression whose parameters are per-group columns. ``level_of`` gives the level of the step a
+    reference resolves to in the group."""
+
+    def shape(node: e.Node) -> tuple[Any, ...]:
+        if isinstance(node, e.Lit):
+            return ("lit", _tag(node.value), node.value)
+        if isinstance(node, e.Param):
+            return ("param", _tag(node.value))
+        if isinstance(node, e.Input):
+            return ("input", node.entity, node.field)
+        if isinstance(node, e.AgeAtLeast):
+            return ("age", node.entity)
+        if isinstance(node, e.Ref):
+            return ("ref", node.step.name, level_of(node.step))
+        if isinstance(node, e.Aggregate):
+            return ("aggregate", node.kind, node.entity, shape(node.item))
+        if isinstance(node, e.MoneySum):
+            return ("money_sum", node.source, node.types, node.scope)
+        if isinstance(node, e.DivRound):
+            r = node.rounding
+            return ("div_round", r.mode, r.unit, shape(node.num), shape(node.den))
+        if isinstance(node, e.IsIn):
+            return ("isin", node.values, shape(node.a))
+        if isinstance(node, (e.Arith, e.Compare, e.Extreme)):
+            return (type(node).__name__, node.op, shape(node.a), shape(node.b))
+        if isinstance(node, (e.And, e.Or, e.Not, e.If, e.Coalesce)):
+            return (type(node).__name__, *[shape(child) for child in node.children()])
+        raise TypeError(f"cannot compile {type(node).__name__}")
+
+    return shape(node)
+
+
+def _children(nodes: Groups) -> list[Groups]:
+    """The aligned children of nodes of one shape."""
+    columns: list[Groups] = []
+    for g, node in nodes.items():
+        for i, child in enumerate(node.children()):
+            if len(columns) <= i:
+                columns.append({})
+            columns[i][g] = child
+    return columns
+
+
+def _slot_values(nodes: Groups, as_of: Mapping[int, dt.date]) -> Groups | None:
+    """Per-group values of a parameter (or of an age's birth-date cutoff); None for other nodes."""
+    first = next(iter(nodes.values()))
+    if isinstance(first, e.Param):
+        return {g: node.value for g, node in nodes.items()}
+    if isinstance(first, e.AgeAtLeast):
+        values: Groups = {}
+        for g, node in nodes.items():
+            years = _years(node)
+            values[g] = None if years is None else e.age_cutoff(as_of[g], years)
+        return values
+    return None
+
+
+def _slot_key(values: Groups, tag: str) -> tuple[Any, ...]:
+    return (tag, *sorted((g, _tag(v), v) for g, v in values.items()))
+
+
+def _uniform(values: Groups) -> bool:
+    items = list(values.values())
+    return all(_tag(v) == _tag(items[0]) and v == items[0] for v in items[1:])
+
+
+def _values_key(nodes: Groups, as_of: Mapping[int, dt.date]) -> tuple[Any, ...]:
+    """Every per-group parameter value under aligned nodes: with the shape, identifies an aggregate."""
+    found: list[Any] = []
+
+    def walk(aligned: Groups) -> None:
+        values = _slot_values(aligned, as_of)
+        if values is not None:
+            found.append(tuple(sorted((g, _tag(v), v) for g, v in values.items())))
+        for child in _children(aligned):
+            walk(child)
+
+    walk(nodes)
+    return tuple(found)
+
+
+# ---------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class _Reads:
+    """What a value reads from the table it is computed on: columns, and steps of the same level."""
+
+    columns: set[str] = field(default_factory=set)
+    steps: set[StepKey] = field(default_factory=set)
+
+
+@dataclass
+class _StepInfo:
+    name: str
+    level: str
+    kind: str
+    column: str
+    defs: dict[int, e.Step] = field(default_factory=dict)
+    classes: list[Groups] = field(default_factory=list)  # groups partitioned by shape: {g: expr}
+    round: int | None = None
+    inline: bool = False  # written into the one step that reads it, not a column
+    reads: _Reads = field(default_factory=lambda: _Reads())
+
+
+@dataclass
+class _Aggregate:
+    column: str
+    kind: str  # sum | any | all | money (a household income total: members' part + household's)
+    entity: str
+    nodes: Groups  # the aligned Aggregate / MoneySum nodes
+    round: int = 0
+    reads: _Reads = field(default_factory=lambda: _Reads())  # what the item reads on the entity table
+
+
+@dataclass
+class _Slot:
+    column: str
+    tag: str
+    values: Groups
+
+
+class Plan:
+    """Compiles programmes for groups of households into one result table."""
+
+    def __init__(
+        self,
+        groups: Sequence[PlanGroup],
+        tables: BatchTables,
+        *,
+        keys: Sequence[str] = (KEY,),
+        materialise: Materialise | None = None,
+    ) -> None:
+        if not groups:
+            raise ValueError("no group of households to compile")
+        self.groups = list(groups)
+        self.tables = tables
+        self.keys = tuple(keys)
+        self.materialise = materialise or (lambda table: table)
+        self.as_of = {g: group.as_of for g, group in enumerate(self.groups)}
+        self.steps: dict[StepKey, _StepInfo] = {}
+        self.order: list[StepKey] = []
+        self.aggregates: dict[tuple[Any, ...], _Aggregate] = {}
+        self.slots: dict[tuple[Any, ...], _Slot] = {}
+        self.household_inputs: set[str] = set()
+        self.household_columns = set(tables.households.columns)
+        self.carry: dict[str, dict[str, int]] = {entity: {} for entity in ENTITIES}  # column → its H round
+        self.canonical: list[dict[str, e.Step]] = []
+        self.programme_ids: list[str] = []
+        self.programme_groups: dict[str, set[int]] = {}
+        self._collect()
+        for name in self.order:
+            self._step_round(name)
+        self._mark_inline()
+
+    # ------------------------------------------------------------------ analysis (pure Python)
+
+    def _collect(self) -> None:
+        """Every step the outputs need, per group, in an order that computes dependencies first.
+
+        Like the evaluator, a group knows a step by its name: the first definition in programme
+        order is the one every reference to that name reads."""
+        for g, group in enumerate(self.groups):
+            canonical: dict[str, e.Step] = {}
+            for programme in group.programmes:
+                for step in [*programme.steps, *self._outputs(programme)]:
+                    canonical.setdefault(step.name, step)
+            self.canonical.append(canonical)
+            for programme in group.programmes:
+                if programme.id not in self.programme_groups:
+                    self.programme_ids.append(programme.id)
+                    self.programme_groups[programme.id] = set()
+                self.programme_groups[programme.id].add(g)
+                for step in self._outputs(programme):
+                    self._define(canonical[step.name], g, ())
+        visited: set[StepKey] = set()
+
+        def visit(key: StepKey, path: tuple[StepKey, ...]) -> None:
+            if key in path:
+                raise ValueError(f"steps refer to each other in a circle: {' → '.join(k[0] for k in (*path, key))}")
+            if key in visited:
+                return
+            for g, step in self.steps[key].defs.items():
+                for ref in _refs(step.expr):
+                    visit(self._step_key(ref, g), (*path, key))
+            visited.add(key)
+            self.order.append(key)
+
+        for key in list(self.steps):
+            visit(key, ())
+
+    @staticmethod
+    def _outputs(programme: Programme) -> list[e.Step]:
+        return [programme.eligible, programme.amount_month, *programme.outputs.values()]
+
+    def _target(self, step: e.Step, g: int) -> e.Step:
+        """The step a reference to ``step`` reads in group ``g`` (the group's definition of the name)."""
+        return self.canonical[g].get(step.name, step)
+
+    def _step_key(self, step: e.Step, g: int) -> StepKey:
+        return _key(self._target(step, g))
+
+    def _define(self, step: e.Step, g: int, path: tuple[str, ...]) -> None:
+        # A step may be a household value in one group and a member value in another (a constant
+        # where the pack sets nothing): each level is its own column.
+        if step.name in path:
+            raise ValueError(f"steps refer to each other in a circle: {' → '.join((*path, step.name))}")
+        info = self.steps.get(_key(step))
+        if info is None:
+            info = _StepInfo(step.name, step.level, step.kind, f"s{len(self.steps)}")
+            self.steps[_key(step)] = info
+        if g in info.defs:
+            return
+        info.defs[g] = step
+        for ref in _refs(step.expr):
+            self._define(self._target(ref, g), g, (*path, step.name))
+
+    def _mark_inline(self) -> None:
+        """A step read once, at its own level, and not an output is written into its reader: fewer
+        columns and projections, no value computed twice."""
+        uses: dict[StepKey, list[str]] = {key: [] for key in self.steps}
+
+        def walk(node: e.Node, g: int, level: str) -> None:
+            if isinstance(node, e.Ref):
+                uses[self._step_key(node.step, g)].append(level)
+                return
+            if isinstance(node, e.Aggregate):
+                walk(node.item, g, node.entity)
+                return
+            for child in node.children():
+                walk(child, g, level)
+
+        for info in self.steps.values():
+            for nodes in info.classes:
+                g, expr = next(iter(nodes.items()))
+                walk(expr, g, info.level)
+        outputs = {
+            self._step_key(step, g)
+            for g, group in enumerate(self.groups)
+            for programme in group.programmes
+            for step in self._outputs(programme)
+        }
+        for key, info in self.steps.items():
+            info.inline = key not in outputs and uses[key] == [info.level]
+
+    def _step_round(self, name: StepKey) -> int:
+        info = self.steps[name]
+        if info.round is not None:
+            return info.round
+        by_shape: dict[tuple[Any, ...], Groups] = {}
+        for g, step in info.defs.items():
+            by_shape.setdefault(self._shape(step.expr, g), {})[g] = step.expr
+        info.classes = list(by_shape.values())
+        level = info.level
+        if len(info.classes) > 1 or len(info.defs) < len(self.groups):
+            self._need_household(GROUP, level, -1)
+            info.reads.columns.add(GROUP)
+        info.round = max(self._scan(nodes, level, info.reads) for nodes in info.classes)
+        return info.round
+
+    def _need_household(self, column: str, level: str, round_: int) -> int:
+        """A household column used at ``level``: on members/obligors it is carried from H; the round it is usable."""
+        if level == e.HOUSEHOLD:
+            return round_
+        known = self.carry[level].get(column)
+        self.carry[level][column] = round_ if known is None else max(known, round_)
+        return round_ + 1
+
+    def _household_input(self, name: str, level: str, reads: _Reads) -> int:
+        self.household_inputs.add(name)
+        reads.columns.add(_h(name) if level != e.HOUSEHOLD else name)
+        return self._need_household(_h(name) if level != e.HOUSEHOLD else name, level, -1)
+
+    def _household_column(self, column: str, level: str, round_: int, reads: _Reads) -> int:
+        """A column of H (slot, step, aggregate) read at ``level``: on members/obligors under the same name."""
+        reads.columns.add(column)
+        return self._need_household(column, level, round_)
+
+    def _scan(self, nodes: Groups, level: str, reads: _Reads) -> int:
+        """The first round in which aligned ``nodes`` can be computed at ``level``; registers what they need
+        (slots, aggregates, carried columns) and adds what they read to ``reads``."""
+        base = -1 if level == e.HOUSEHOLD else 0
+        first = next(iter(nodes.values()))
+        if isinstance(first, e.Lit):
+            return base
+        if isinstance(first, (e.Param, e.AgeAtLeast)):
+            values = _slot_values(nodes, self.as_of)
+            assert values is not None
+            tag = "date" if isinstance(first, e.AgeAtLeast) else _tag(first.value)
+            if isinstance(first, e.AgeAtLeast):
+                reads.columns.add("birth_date")
+            if not _uniform(values):
+                slot = self._slot(values, tag)
+                return max(base, self._household_column(slot.column, level, -1, reads))
+            return base
+        if isinstance(first, e.Input):
+            if first.entity == e.HOUSEHOLD:
+                return max(base, self._household_input(first.field, level, reads))
+            reads.columns.add(MEMBER_KEY if first.field == "is_first" else first.field)
+            return base
+        if isinstance(first, e.Ref):
+            key = self._step_key(first.step, next(iter(nodes)))
+            step_round = self._step_round(key)
+            info = self.steps[key]
+            if info.level == level:
+                reads.steps.add(key)
+                return max(base, step_round)
+            return max(base, self._household_column(info.column, level, step_round, reads))
+        if isinstance(first, (e.Aggregate, e.MoneySum)):
+            return max(base, self._scan_aggregate(nodes, level, reads))
+        return max([base, *[self._scan(child, level, reads) for child in _children(nodes)]])
+
+    def _scan_aggregate(self, nodes: Groups, level: str, reads: _Reads) -> int:
+        first = next(iter(nodes.values()))
+        if isinstance(first, e.MoneySum):
+            if first.source == "expenses":
+                # Inline: the household's expenses (at any level) and whether they were declared.
+                for kind in first.types:
+                    if f"expense_{kind}" in self.household_columns:
+                        self._household_input(f"expense_{kind}", level, reads)
+                return self._household_input("expenses_declared", level, reads)
+            if first.scope != e.HOUSEHOLD:
+                # Inline: the member's own incomes, known when the household declared incomes.
+                reads.columns.update(f"income_{kind}" for kind in first.types)
+                return self._household_input("incomes_declared", level, reads)
+            aggregate = self._aggregate(nodes, "money", e.MEMBER, 0)
+            aggregate.reads.columns.update({"in_household", *(f"income_{kind}" for kind in first.types)})
+            self.household_inputs.add("incomes_declared")
+            self.household_inputs.update(f"income_{kind}" for kind in first.types)
+            return self._household_column(aggregate.column, level, 0, reads)
+        items = {g: node.item for g, node in nodes.items()}
+        item_reads = _Reads()
+        item_round = self._scan(items, first.entity, item_reads)
+        aggregate = self._aggregate(nodes, first.kind, first.entity, item_round)
+        aggregate.reads = item_reads
+        if first.entity == e.OBLIGOR:
+            self.household_inputs.add("obligors_declared")
+        return self._household_column(aggregate.column, level, aggregate.round, reads)
+
+    def _aggregate(self, nodes: Groups, kind: str, entity: str, round_: int) -> _Aggregate:
+        key = self._aggregate_key(nodes)
+        found = self.aggregates.get(key)
+        if found is None:
+            found = _Aggregate(f"a{len(self.aggregates)}", kind, entity, nodes, round_)
+            self.aggregates[key] = found
+        return found
+
+    def _columns(self, reads: _Reads) -> set[str]:
+        """The columns ``reads`` needs on its table, through the steps written inline."""
+        columns = set(reads.columns)
+        for key in reads.steps:
+            info = self.steps[key]
+            columns |= self._columns(info.reads) if info.inline else {info.column}
+        return columns
+
+    def _shape(self, node: e.Node, g: int) -> tuple[Any, ...]:
+        return _shape(node, lambda step: self._target(step, g).level)
+
+    def _aggregate_key(self, nodes: Groups) -> tuple[Any, ...]:
+        g, first = next(iter(nodes.items()))
+        return (self._shape(first, g), _values_key(nodes, self.as_of))
+
+    def _slot(self, values: Groups, tag: str) -> _Slot:
+        key = _slot_key(values, tag)
+        found = self.slots.get(key)
+        if found is None:
+            found = _Slot(f"p{len(self.slots)}", tag, values)
+            self.slots[key] = found
+        return found
+
+    # ------------------------------------------------------------------ expressions
+
+    def value(self, nodes: Groups, level: str, table: ir.Table) -> ir.Value:
+        """Aligned ``nodes`` as one Ibis value over ``table`` (H, M_r or O_r)."""
+        first = next(iter(nodes.values()))
+        if isinstance(first, e.Lit):
+            return _literal(first.value)
+        if isinstance(first, e.Param):
+            return self._slot_value(nodes, _tag(first.value), level, table)
+        if isinstance(first, e.AgeAtLeast):
+            return table.birth_date <= self._slot_value(nodes, "date", level, table)
+        if isinstance(first, e.Input):
+            if first.field == "is_first":
+                return table[MEMBER_KEY] == 0
+            column = table[_h(first.field) if first.entity != level else first.field]
+            return column.cast(STEP_DECIMAL) if first.field == "disability_grade" else column
+        if isinstance(first, e.Ref):
+            info = self.steps[self._step_key(first.step, next(iter(nodes)))]
+            if info.inline:
+                return self.step_value(info, table)
+            return table[info.column]
+        if isinstance(first, e.MoneySum) and (first.scope != e.HOUSEHOLD or first.source == "expenses"):
+            return self._inline_money_sum(first, level, table)
+        if isinstance(first, (e.Aggregate, e.MoneySum)):
+            return table[self.aggregates[self._aggregate_key(nodes)].column]
+        children = _children(nodes)
+        if isinstance(first, e.Arith):
+            a, b = (self.value(child, level, table) for child in children)
+            return a + b if first.op == "+" else a - b if first.op == "-" else a * b
+        if isinstance(first, e.Compare):
+            a, b = (self.value(child, level, table) for child in children)
+            return {"<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b, "=": a == b, "≠": a != b}[first.op]
+        if isinstance(first, e.IsIn):
+            return self.value(children[0], level, table).isin(list(first.values))
+        if isinstance(first, (e.And, e.Or)):
+            result = self.value(children[0], level, table)
+            for child in children[1:]:
+                item = self.value(child, level, table)
+                result = result & item if isinstance(first, e.And) else result | item
+            return result
+        if isinstance(first, e.Not):
+            return ~self.value(children[0], level, table)
+        if isinstance(first, e.If):
+            # CASE cond WHEN TRUE … WHEN FALSE … END: cond written once, unknown when cond is.
+            cond, then, other = (self.value(child, level, table) for child in children)
+            result_type = then.type() if not then.type().is_null() else other.type()
+            return cond.cases(
+                (True, then.cast(result_type)), (False, other.cast(result_type)), else_=ibis.null(result_type)
+            )
+        if isinstance(first, e.Extreme):
+            # max(max(a, b), c) is one GREATEST(a, b, c): nested pairs would write each operand 2ⁿ times.
+            operands = [self.value(part, level, table) for part in _extreme_operands(nodes, first.op)]
+            best = ibis.greatest(*operands) if first.op == "max" else ibis.least(*operands)
+            unknown = operands[0].isnull()
+            for operand in operands[1:]:
+                unknown = unknown | operand.isnull()
+            return ibis.cases((unknown, ibis.null(best.type())), else_=best)
+        if isinstance(first, e.Coalesce):
+            a, default = (self.value(child, level, table) for child in children)
+            return ibis.coalesce(a, default)
+        if isinstance(first, e.DivRound):
+            num, den = (self.value(child, level, table) for child in children)
+            return _div_round(num, den, first)
+        raise TypeError(f"cannot compile {type(first).__name__}")
+
+    def _slot_value(self, nodes: Groups, tag: str, level: str, table: ir.Table) -> ir.Value:
+        values = _slot_values(nodes, self.as_of)
+        assert values is not None
+        if _uniform(values):
+            return _literal(next(iter(values.values())), tag)
+        return table[self.slots[_slot_key(values, tag)].column]
+
+    def _inline_money_sum(self, node: e.MoneySum, level: str, table: ir.Table) -> ir.Value:
+        """A member's own incomes, or the household's expenses (at any level); null when undeclared."""
+        zero = ibis.literal(Decimal(0), type=STEP_DECIMAL)
+        if node.source == "expenses":
+            names = [f"expense_{kind}" for kind in node.types]
+            columns = [table[_h(n) if level != e.HOUSEHOLD else n] for n in names if n in self.household_columns]
+            flag = table[_h("expenses_declared") if level != e.HOUSEHOLD else "expenses_declared"]
+        else:
+            columns = [table[f"income_{kind}"] for kind in node.types if f"income_{kind}" in table.columns]
+            flag = table[_h("incomes_declared")]
+        total: ir.Value = zero
+        for column in columns:
+            total = total + column.cast(STEP_DECIMAL).fill_null(zero)
+        return ibis.cases((flag, total), else_=ibis.null(STEP_DECIMAL))
+
+    def step_value(self, info: _StepInfo, table: ir.Table) -> ir.Value:
+        """A step's column: one expression, or a CASE over the groups when their trees differ."""
+        compiled = [(nodes, self._typed(info, self.value(nodes, info.level, table))) for nodes in info.classes]
+        if len(compiled) == 1 and len(info.defs) == len(self.groups):
+            return compiled[0][1]
+        result_type = _common_type([value for _, value in compiled])
+        branches = [(table[GROUP].isin(sorted(nodes)), value.cast(result_type)) for nodes, value in compiled]
+        return ibis.cases(*branches, else_=ibis.null(result_type))
+
+    @staticmethod
+    def _typed(info: _StepInfo, value: ir.Value) -> ir.Value:
+        if info.kind in ("money", "number") and not value.type().is_boolean():
+            return _step_decimal(value)
+        return value
+
+    # ------------------------------------------------------------------ tables, round by round
+
+    def _households(self) -> ir.Table:
+        """Round −1: the households of every group, the inputs the rules read and the group index."""
+        h = self.tables.households
+        if len(self.groups) == 1 and self.groups[0].where is None:
+            group: ir.Value = ibis.literal(0, type="int32")
+        else:
+            group = ibis.cases(
+                *[
+                    (grp.where if grp.where is not None else ibis.literal(True), ibis.literal(g, type="int32"))
+                    for g, grp in enumerate(self.groups)
+                ],
+                else_=ibis.null("int32"),
+            )
+        columns = [c for c in h.columns if c in self.household_inputs and c not in self.keys]
+        h = h.select(*self.keys, *columns, **{GROUP: group})
+        if len(self.groups) > 1 or self.groups[0].where is not None:
+            h = h.filter(h[GROUP].notnull())
+        slots = {slot.column: self._slot_column(slot, h) for slot in self.slots.values()}
+        return h.mutate(**slots) if slots else h
+
+    def _slot_column(self, slot: _Slot, h: ir.Table) -> ir.Value:
+        by_value: dict[tuple[str, Any], list[int]] = {}
+        for g, value in slot.values.items():
+            by_value.setdefault((_tag(value), value), []).append(g)
+        branches = [(h[GROUP].isin(groups), _literal(value, slot.tag)) for (_, value), groups in by_value.items()]
+        null = STEP_DECIMAL if slot.tag == "decimal" else slot.tag
+        return ibis.cases(*branches, else_=ibis.null(null))
+
+    def _depends(self, key: StepKey) -> set[StepKey]:
+        """The step columns a step reads, through the steps written into it."""
+        found: set[StepKey] = set()
+        for g, step in self.steps[key].defs.items():
+            for ref in _refs(step.expr):
+                target = self._step_key(ref, g)
+                found |= self._depends(target) if self.steps[target].inline else {target}
+        return found
+
+    def _add_steps(self, table: ir.Table, names: list[StepKey]) -> ir.Table:
+        """Mutate steps of one round and level, in as few projections as their dependencies allow."""
+        pending = [n for n in names if not self.steps[n].inline]
+        while pending:
+            batch = [n for n in pending if not self._depends(n) & set(pending)]
+            if not batch:  # pragma: no cover - the order is topological
+                raise ValueError(f"circular steps: {pending}")
+            table = table.mutate(**{self.steps[n].column: self.step_value(self.steps[n], table) for n in batch})
+            pending = [n for n in pending if n not in batch]
+        return table
+
+    def _entity_base(self, entity: str) -> ir.Table:
+        return self.tables.members if entity == e.MEMBER else self.tables.obligors
+
+    def _aggregate_metrics(self, entity_table: ir.Table, aggregates: list[_Aggregate], entity: str) -> dict[str, Any]:
+        count = entity_table.count()
+        metrics: dict[str, Any] = {f"_n_{entity}": count}
+        zero = ibis.literal(Decimal(0), type=STEP_DECIMAL)
+        for aggregate in aggregates:
+            first = next(iter(aggregate.nodes.values()))
+            if isinstance(first, e.MoneySum):
+                total: ir.Value = zero
+                for kind in first.types:
+                    if f"income_{kind}" in entity_table.columns:
+                        total = total + entity_table[f"income_{kind}"].cast(STEP_DECIMAL).fill_null(zero)
+                member_total = ibis.cases((entity_table.in_household, total), else_=zero)
+                metrics[aggregate.column] = _step_decimal(member_total.sum())
+                continue
+            assert isinstance(first, e.Aggregate)
+            item = self.value({g: n.item for g, n in aggregate.nodes.items()}, entity, entity_table)
+            some_unknown = item.count() < count
+            if aggregate.kind == "sum":
+                metrics[aggregate.column] = ibis.cases(
+                    (some_unknown, ibis.null(STEP_DECIMAL)), else_=_step_decimal(item.cast(STEP_DECIMAL).sum())
+                )
+            else:
+                hit = item.any() if aggregate.kind == "any" else (~item).any()
+                metrics[aggregate.column] = ibis.cases(
+                    (hit, aggregate.kind == "any"), (some_unknown, ibis.null("boolean")), else_=aggregate.kind != "any"
+                )
+        return metrics
+
+    def _finish_aggregate(self, aggregate: _Aggregate, table: ir.Table) -> ir.Value:
+        """The household value of an aggregate joined from its entity table (no row: empty list)."""
+        column = table[aggregate.column]
+        first = next(iter(aggregate.nodes.values()))
+        missing = table[f"_n_{aggregate.entity}"].isnull()
+        if isinstance(first, e.MoneySum):
+            zero = ibis.literal(Decimal(0), type=STEP_DECIMAL)
+            own = zero
+            for kind in first.types:
+                if f"income_{kind}" in table.columns:
+                    own = own + table[f"income_{kind}"].cast(STEP_DECIMAL).fill_null(zero)
+            total = _step_decimal(column.fill_null(zero) + own)
+            return ibis.cases((table.incomes_declared, total), else_=ibis.null(STEP_DECIMAL))
+        if aggregate.kind == "sum":
+            value = ibis.cases((missing, ibis.literal(Decimal(0), type=STEP_DECIMAL)), else_=column)
+        else:
+            value = ibis.cases((missing, aggregate.kind == "all"), else_=column)
+        if aggregate.entity == e.OBLIGOR:
+            value = ibis.cases((table.obligors_declared, value), else_=ibis.null(value.type()))
+        return value
+
+    def _entity_rounds(self, entity: str) -> list[int]:
+        """The rounds in which the member (obligor) table has steps or aggregates."""
+        rounds = {info.round for info in self.steps.values() if info.level == entity and not info.inline}
+        rounds |= {a.round for a in self.aggregates.values() if a.entity == entity}
+        return sorted(r for r in rounds if r is not None)
+
+    def _live(self, last: int) -> tuple[dict[int, set[str]], dict[str, dict[int, set[str]]]]:
+        """Columns still needed after each round, on H and on each entity table (dead ones are dropped,
+        so that what Spark keeps between rounds stays narrow)."""
+        outputs = {
+            self.steps[self._step_key(step, g)].column
+            for g, group in enumerate(self.groups)
+            for programme in group.programmes
+            for step in self._outputs(programme)
+        }
+        household: dict[int, set[str]] = {r: {*self.keys, GROUP, *outputs} for r in range(-1, last + 1)}
+        entity: dict[str, dict[int, set[str]]] = {}
+
+        def need(table: dict[int, set[str]], columns: set[str], until: int) -> None:
+            for r in table:
+                if r < until:
+                    table[r] |= columns
+
+        for info in self.steps.values():
+            if info.inline or info.round is None:
+                continue
+            if info.level == e.HOUSEHOLD:
+                need(household, self._columns(info.reads), info.round)
+        for aggregate in self.aggregates.values():
+            first = next(iter(aggregate.nodes.values()))
+            finish = {"obligors_declared"} if aggregate.entity == e.OBLIGOR else set()
+            if isinstance(first, e.MoneySum):
+                finish = {"incomes_declared", *(f"income_{kind}" for kind in first.types)}
+            need(household, finish, aggregate.round)
+        for name in ENTITIES:
+            rounds = self._entity_rounds(name)
+            table: dict[int, set[str]] = {r: set(self.keys) for r in rounds}
+            entity[name] = table
+            for info in self.steps.values():
+                if info.level == name and not info.inline and info.round is not None:
+                    need(table, self._columns(info.reads), info.round)
+            for aggregate in self.aggregates.values():
+                if aggregate.entity == name:
+                    need(table, self._columns(aggregate.reads), aggregate.round)
+            for column, round_ in self.carry[name].items():
+                brought = min((r for r in rounds if r > round_), default=None)
+                if brought is not None:
+                    need(household, {_unh(column)}, brought)
+        return household, entity
+
+    def wide(self) -> ir.Table:
+        """The household table with a column per step (``s…``): every output of every programme."""
+        h = self._households()
+        h = self._add_steps(h, self._names(e.HOUSEHOLD, -1))
+        last = max((info.round or 0 for info in self.steps.values() if info.level == e.HOUSEHOLD), default=0)
+        live_household, live_entity = self._live(last)
+        entity_tables: dict[str, ir.Table | None] = dict.fromkeys(ENTITIES)
+        carried: dict[str, set[str]] = {entity: set() for entity in ENTITIES}
+        for round_ in range(last + 1):
+            grouped: list[tuple[ir.Table, list[_Aggregate], str]] = []
+            for entity in ENTITIES:
+                if round_ not in live_entity[entity]:
+                    continue
+                steps = self._names(entity, round_)
+                aggregates = [a for a in self.aggregates.values() if a.entity == entity and a.round == round_]
+                table = entity_tables[entity]
+                base = self._entity_base(entity) if table is None else table
+                bring = sorted(c for c, r in self.carry[entity].items() if r < round_ and c not in carried[entity])
+                if bring or table is None:
+                    # The first time on household_id alone (members have no other key), then on every key.
+                    source = h.select(*self.keys, **{c: h[_unh(c)] for c in bring})
+                    base = base.join(source, [KEY] if table is None else list(self.keys))
+                    carried[entity].update(bring)
+                table = self._add_steps(base, steps)
+                if aggregates:
+                    metrics = self._aggregate_metrics(table, aggregates, entity)
+                    grouped.append((table.group_by(list(self.keys)).aggregate(**metrics), aggregates, entity))
+                if any(r > round_ for r in live_entity[entity]):
+                    keep = live_entity[entity][round_]
+                    table = self.materialise(table.select(*[c for c in table.columns if c in keep]))
+                entity_tables[entity] = table
+            if grouped:
+                kept = list(h.columns)
+                for aggregated, _, _ in grouped:
+                    h = h.left_join(aggregated, list(self.keys)).select(
+                        *kept, *[c for c in aggregated.columns if c not in self.keys]
+                    )
+                    kept = list(h.columns)
+                finished = {a.column: self._finish_aggregate(a, h) for _, aggs, _ in grouped for a in aggs}
+                base_columns = [c for c in h.columns if not c.startswith("_n_") and c not in finished]
+                h = h.select(*base_columns, **finished)
+            h = self._add_steps(h, self._names(e.HOUSEHOLD, round_))
+            if round_ < last:
+                h = self.materialise(h.select(*[c for c in h.columns if c in live_household[round_]]))
+        return h
+
+    def _names(self, level: str, round_: int) -> list[StepKey]:
+        return [n for n in self.order if self.steps[n].level == level and self.steps[n].round == round_]
+
+    def _output(self, table: ir.Table, pid: str, pick: Callable[[Programme], e.Step | None]) -> ir.Value | None:
+        """A programme's output step on the wide table (a CASE over groups if they name different steps)."""
+        by_column: dict[str, list[int]] = {}
+        for g, group in enumerate(self.groups):
+            for programme in group.programmes:
+                step = pick(programme) if programme.id == pid else None
+                if step is not None:
+                    by_column.setdefault(self.steps[self._step_key(step, g)].column, []).append(g)
+        if not by_column:
+            return None
+        if len(by_column) == 1:
+            return table[next(iter(by_column))]
+        values = [table[c] for c in by_column]
+        result_type = _common_type(values)
+        return ibis.cases(
+            *[(table[GROUP].isin(gs), table[c].cast(result_type)) for c, gs in by_column.items()],
+            else_=ibis.null(result_type),
+        )
+
+    def results(self) -> ir.Table:
+        """One long table: a row per household and programme (household_id, programme, eligible, amounts).
+
+        Each programme's outputs are first cast to DECIMAL(12,2) on the wide table (once per household,
+        shared outputs once), then one UNNEST of the programme ids makes the rows and a CASE on the
+        programme id picks the columns: no union per programme."""
+        wide = self.wide()
+        columns: dict[str, ir.Value] = {}  # output columns on the wide table
+        picked: dict[str, dict[str, str]] = {pid: {} for pid in self.programme_ids}
+        casts: dict[tuple[Any, ...], str] = {}
+
+        def add(pid: str, key: str, value: ir.Value | None, cast: Any) -> None:
+            if value is None:
+                return
+            kind = key if key in ("eligible", "amount_month") else "out"
+            signature: tuple[Any, ...] = (kind, value.op(), str(cast), pid if key == "amount_month" else "")
+            name = casts.get(signature)
+            if name is None:
+                name = casts[signature] = f"o{len(casts)}"
+                columns[name] = value.cast(cast) if cast is not None else value
+            picked[pid][key] = name
+
+        for pid in self.programme_ids:
+            eligible = self._output(wide, pid, lambda p: p.eligible)
+            amount = self._output(wide, pid, lambda p: p.amount_month)
+            add(pid, "eligible", eligible, None)
+            if eligible is not None and amount is not None:
+                paid = ibis.cases((eligible.fill_null(False), amount), else_=ibis.literal(Decimal(0), STEP_DECIMAL))
+                add(pid, "amount_month", paid, OUT_DECIMAL)
+            for key in OUTPUT_COLUMNS:
+                add(pid, key, self._output(wide, pid, partial(_programme_output, key=key)), OUT_DECIMAL)
+        # The last round and the outputs are kept too (Spark: computed like the other rounds), so that
+        # what remains is the cheap explosion into a row per programme.
+        outputs = self.materialise(wide.select(*self.keys, GROUP, **columns))
+        exploded = outputs.mutate(programme=ibis.array(self.programme_ids).unnest())
+        programme = exploded.programme
+
+        def pick(key: str, result_type: Any) -> ir.Value:
+            branches = [(programme == pid, exploded[names[key]]) for pid, names in picked.items() if key in names]
+            if not branches:
+                return ibis.null(result_type)
+            if len(self.programme_ids) == 1:
+                return branches[0][1]
+            return ibis.cases(*branches, else_=ibis.null(result_type))
+
+        selected: dict[str, ir.Value] = {
+            "programme": programme,
+            "eligible": pick("eligible", "boolean"),
+            "amount_month": pick("amount_month", OUT_DECIMAL),
+        }
+        for key in OUTPUT_COLUMNS:
+            selected[key] = pick(key, OUT_DECIMAL)
+        missing = [pid for pid, gs in self.programme_groups.items() if len(gs) < len(self.groups)]
+        if missing:  # a programme some groups do not run: drop its rows for them
+            selected["_keep"] = ibis.cases(
+                *[(programme == pid, exploded[GROUP].isin(sorted(self.programme_groups[pid]))) for pid in missing],
+                else_=True,
+            )
+        result = exploded.select(KEY, **selected, **{k: exploded[k] for k in self.keys if k != KEY})
+        if missing:
+            result = result.filter(result["_keep"]).drop("_keep")
+        return result
+
+
+def _programme_output(programme: Programme, key: str) -> e.Step | None:
+    return programme.outputs.get(key)
+
+
+def _key(step: e.Step) -> StepKey:
+    return (step.name, step.level)
+
+
+def _h(name: str) -> str:
+    """The name of a household column carried onto member/obligor rows."""
+    return f"h_{name}"
+
+
+def _unh(name: str) -> str:
+    return name[2:] if name.startswith("h_") else name
+
+
+def _refs(node: e.Node) -> Iterable[e.Step]:
+    """The steps a tree refers to (directly, not through them)."""
+    if isinstance(node, e.Ref):
+        yield node.step
+        return
+    for child in node.children():
+        yield from _refs(child)
+
+
+def _step_decimal(value: ir.Value) -> ir.Value:
+    """``value`` as DECIMAL(24,6) in the engine. Ibis types ``a × b`` of two DECIMAL(24,6) as
+    DECIMAL(24,6) and would drop the cast, while the engines compute DECIMAL(38,12): the CAST is
+    written whenever the value is not already a column or literal of that type."""
+    op = value.op()
+    if value.type() == STEP_DECIMAL and isinstance(op, (ops.Field, ops.Literal, ops.Cast)):
+        return value
+    return ops.Cast(op, to=STEP_DECIMAL).to_expr()
+
+
+def _extreme_operands(nodes: Groups, op: str) -> list[Groups]:
+    """The operands of aligned nested max (or min) nodes, flattened: max(max(a, b), c) → [a, b, c]."""
+    result: list[Groups] = []
+    for child in _children(nodes):
+        first = next(iter(child.values()))
+        if isinstance(first, e.Extreme) and first.op == op:
+            result.extend(_extreme_operands(child, op))
+        else:
+            result.append(child)
+    return result
+
+
+def _common_type(values: list[ir.Value]) -> Any:
+    types = [v.type() for v in values if not v.type().is_null()]
+    if not types:
+        return STEP_DECIMAL
+    if any(t.is_boolean() for t in types):
+        return dt_types.boolean
+    if any(t.is_string() for t in types):
+        return dt_types.string
+    if any(t.is_date() for t in types):
+        return dt_types.date
+    return STEP_DECIMAL
+
+
+def _div_round(num: ir.Value, den: ir.Value, node: e.DivRound) -> ir.Value:
+    num = num.cast(STEP_DECIMAL)
+    rounding = node.rounding
+    scale = rounding.scale
+    constant = den.op()
+    if isinstance(constant, ops.Literal) and constant.value is not None and constant.value == int(constant.value):
+        # 12 months, 1: integer literals, folded here rather than cast in SQL
+        d = int(constant.value)
+        if d < 1:
+            return ibis.null(STEP_DECIMAL)
+        if rounding.mode == "half_up":
+            top = (num * ibis.literal(2 * scale, type=STEP_DECIMAL) + d).floor().cast("int64")
+            units = top // ibis.literal(2 * d, type="int64")
+        else:
+            top = (num * ibis.literal(scale, type=STEP_DECIMAL)).ceil().cast("int64")
+            units = (top + (d - 1)) // ibis.literal(d, type="int64")
+        return _step_decimal(units.cast(STEP_DECIMAL) * ibis.literal(rounding.unit, type=STEP_DECIMAL))
+    den = den.cast("int64")
+    if rounding.mode == "half_up":
+        # floor((num·scale + den/2) / den) = floor((2·num·scale + den) / (2·den)), integers only
+        top = (num * ibis.literal(2 * scale, type=STEP_DECIMAL) + den).floor().cast("int64")
+        units = top // (den * 2)
+    else:
+        top = (num * ibis.literal(scale, type=STEP_DECIMAL)).ceil().cast("int64")
+        units = (top + den - 1) // den
+    amount = units.cast(STEP_DECIMAL) * ibis.literal(rounding.unit, type=STEP_DECIMAL)
+    # An unknown num or den makes the arithmetic NULL by itself; den < 1 is unknown too (no members).
+    return ibis.cases((den < 1, ibis.null(STEP_DECIMAL)), else_=_step_decimal(amount))
+
+
+def compile_plan(
+    groups: Sequence[PlanGroup],
+    tables: BatchTables,
+    *,
+    keys: Sequence[str] = (KEY,),
+    materialise: Materialise | None = None,
+) -> ir.Table:
+    """The long result table for every group of households, in one plan."""
+    return Plan(groups, tables, keys=keys, materialise=materialise).results()
+
 
 def compile_results(programmes: list[Programme], tables: BatchTables, as_of: dt.date) -> ir.Table:
-    """One long table: a row per household and programme (household_id, programme, eligible, amounts)."""
-    compiler = Compiler(tables, as_of)
-    parts = [compiler.programme_rows(programme) for programme in programmes]
-    result = parts[0]
-    for part in parts[1:]:
-        result = result.union(part)
-    return result
+    """One long table: a row per household and programme, every household with one parameter set."""
+    return compile_plan([PlanGroup(as_of, tuple(programmes))], tables)

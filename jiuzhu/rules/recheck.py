@@ -48,7 +48,7 @@ def _member(index: int, row: Mapping[str, Any], incomes_declared: bool) -> Membe
     student = row["student"]
     return Member(
         id=f"m{index + 1}",
-        name="",
+        name=str(row.get("name") or ""),
         id_number=None,
         birth_date=row["birth_date"],
         birth_date_origin="birth_date" if row["birth_date"] else "",
