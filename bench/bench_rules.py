@@ -340,6 +340,101 @@ def run_jiuzhu(
     }
 
 
+# ---------------------------------------------------------------------------- jiuzhu on Spark
+
+
+def spark_inputs(n: int) -> dict[str, Path]:
+    """The three batch tables of ``n`` households as Parquet files in jiuzhu's batch schema (written
+    once per size by DuckDB from the same views jiuzhu's DuckDB run reads; not timed)."""
+    import duckdb
+
+    paths = {name: OUT / "spark-input" / f"{name}_{n}.parquet" for name in ("households", "members", "obligors")}
+    if all(path.exists() for path in paths.values()):
+        return paths
+    paths["households"].parent.mkdir(parents=True, exist_ok=True)
+    raw = duckdb.connect()
+    register_inputs(raw, n)
+    for name, path in paths.items():
+        raw.execute(f"COPY (SELECT * FROM bench_{name}) TO '{path}' (FORMAT parquet)")
+    return paths
+
+
+def spark_batch(backend: Any, library: Any, n: int, phases: Phases, *, programme: str) -> dict[str, Any]:
+    """One batch on Spark: read (Parquet registered), compute and write fused (Spark is lazy; the
+    rounds' checkpoints run while the plan is built), reported as compute_s."""
+    import shutil
+
+    from jiuzhu.rules.batch import materialiser, run_batch
+    from jiuzhu.rules.compile_ibis import BatchTables, PlanGroup, compile_plan
+    from jiuzhu.rules.params import resolve
+
+    paths = spark_inputs(n)
+    tables = {name: backend.read_parquet(str(path), table_name=f"bench_{name}_{n}") for name, path in paths.items()}
+    phases.lap("read_s")
+    if programme == "engine":
+        result = run_batch(backend, tables, as_of=AS_OF, programmes=["dibao"], library=library, regions=[REGION])
+    else:
+        from peer_rule import build_peer_rule
+
+        rule = build_peer_rule(resolve(library, REGION, AS_OF))
+        batch = BatchTables(households=tables["households"], members=tables["members"], obligors=tables["obligors"])
+        result = compile_plan([PlanGroup(AS_OF, (rule,))], batch, materialise=materialiser(backend))
+    out = result.filter(result.programme == "dibao").select(
+        "household_id", "eligible", benefit_fen=(result.amount_month * 100).cast("int64")
+    )
+    path = benefits_path(os.environ.get("BENCH_ENGINE", "jiuzhu_spark"), n)
+    shutil.rmtree(path, ignore_errors=True)
+    path.unlink(missing_ok=True)
+    backend.to_parquet(out, str(path))
+    phases.lap("compute_s")
+    phases.values["write_s"], phases.cpu["cpu_write_s"] = 0.0, 0.0
+    import duckdb
+
+    rows, eligible, total_fen = duckdb.sql(
+        f"SELECT count(*), count(*) FILTER (WHERE eligible), sum(benefit_fen) FROM read_parquet('{path}/*.parquet')"
+    ).fetchone()
+    totals = {"households_out": int(rows), "eligible_households": int(eligible)}
+    return {**totals, "total_benefit_yuan": float(total_fen) / 100}
+
+
+def run_spark(n: int, threads: int, packs: Path, programme: str) -> dict[str, Any]:
+    """jiuzhu's batch on Spark local mode (``threads`` cores), warm: start-up and a 10k warm-up apart.
+    Memory: the driver's Python process (VmHWM delta) and the JVM's RSS at the end."""
+    import psutil
+
+    phases = Phases()
+    spark_inputs(WARMUP)
+    spark_inputs(n)
+    phases.restart()
+    from jiuzhu.rules.params import load_library
+    from jiuzhu.rules.spark import spark_backend
+
+    library = load_library(packs_dir=packs)
+    backend = spark_backend(cores=threads)
+    phases.lap("startup_s")
+    spark_batch(backend, library, WARMUP, Phases(), programme=programme)
+    phases.lap("warmup_s")
+    before = reset_peak()
+    phases.restart()
+    extra = spark_batch(backend, library, n, phases, programme=programme)
+    batch_peak = peak()
+    jvm = [c for c in psutil.Process().children(recursive=True) if "java" in c.name()]
+    import pyspark
+
+    return {
+        **phases.values,
+        "total_s": round(sum(phases.values[k] for k in ("read_s", "compute_s", "write_s")), 3),
+        **phases.cpu,
+        **extra,
+        "batch_peak_rss_mib": round((batch_peak - before) / MIB, 1),
+        "jvm_rss_mib": round(sum(c.memory_info().rss for c in jvm) / MIB, 1),
+        "pyspark": pyspark.__version__,
+        "engine_files": engine_files(),
+        "programme": programme,
+        "threads": threads,
+    }
+
+
 # ---------------------------------------------------------------------------- the peer's SQL, warm
 
 
@@ -514,7 +609,7 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             values = [r[key] for r in rows if key in r]
             if values:
                 summary[key] = round(statistics.median(values), 3)
-        for key in ("batch_peak_rss_mib", "process_peak_rss_mib", "peak_rss_mib", "child_maxrss_mib"):
+        for key in ("batch_peak_rss_mib", "process_peak_rss_mib", "peak_rss_mib", "child_maxrss_mib", "jvm_rss_mib"):
             values = [r[key] for r in rows if key in r]
             if values:
                 summary[key] = round(statistics.median(values), 1)
@@ -542,11 +637,13 @@ def table(summaries: list[dict[str, Any]]) -> str:
     ]
     for s in summaries:
         rss = s.get("batch_peak_rss_mib")
-        process = s.get("process_peak_rss_mib", s.get("peak_rss_mib"))
+        process = s.get("process_peak_rss_mib") or s.get("peak_rss_mib") or s.get("child_maxrss_mib") or 0
+        jvm = f" + JVM {s['jvm_rss_mib']:.0f}" if s.get("jvm_rss_mib") else ""  # Spark: driver, then the JVM
+        process = f"{process:.0f}{jvm}"
         lines.append(
             f"| {s['engine']} | {s['households']:,} | {s.get('read_s', 0):.2f} | {s.get('build_s', 0):.2f} "
             f"| {s.get('compute_s', 0):.2f} | {s.get('write_s', 0):.2f} | {s['total_s']:.2f} "
-            f"| {'' if rss is None else f'{rss:.0f} / '}{process:.0f} |"
+            f"| {'' if rss is None else f'{rss:.0f} / '}{process} |"
         )
     return "\n".join(lines)
 
@@ -580,7 +677,14 @@ def drive(args: argparse.Namespace) -> None:
                 for engine in args.engines:
                     if engine == "openfisca" and n > args.openfisca_max:
                         continue
-                    if engine.startswith("jiuzhu"):
+                    if engine.endswith("_spark"):  # jiuzhu_spark, jiuzhu_rule_spark
+                        programme = "rule" if engine.startswith("jiuzhu_rule") else "engine"
+                        args_ = [str(me), "spark", str(n), "--threads", str(args.threads), "--packs", str(args.packs)]
+                        row = child(
+                            [*args_, "--programme", programme], Path(sys.executable), env={"BENCH_ENGINE": engine}
+                        )
+                        row["engine"] = engine
+                    elif engine.startswith("jiuzhu"):
                         # jiuzhu: the engine's 低保; jiuzhu_rule: bench/peer_rule.py; "_patched": with
                         # --compile-module (a candidate compile_ibis.py) instead of the engine's;
                         # "_stream": one COPY from Parquet to Parquet.
@@ -636,7 +740,7 @@ def drive(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", nargs="?", default="all", choices=["all", "jiuzhu", "duckdb_warm"])
+    parser.add_argument("mode", nargs="?", default="all", choices=["all", "jiuzhu", "duckdb_warm", "spark"])
     parser.add_argument("households", nargs="?", type=int, help="with jiuzhu / duckdb_warm: one run of N households")
     parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
@@ -660,7 +764,11 @@ def main() -> None:
         return
     if args.households is None:
         parser.error(f"{args.mode} needs a number of households")
-    if args.mode == "jiuzhu":
+    if args.mode == "spark":
+        sys.path.insert(0, str(ROOT))
+        sys.path.insert(0, str(ROOT / "bench"))
+        row = run_spark(args.households, args.threads, args.packs, args.programme)
+    elif args.mode == "jiuzhu":
         sys.path.insert(0, str(ROOT))
         sys.path.insert(0, str(ROOT / "bench"))
         row = run_jiuzhu(args.households, args.threads, args.packs, args.compile_module, args.programme, args.stream)

@@ -30,8 +30,16 @@ AND/OR are Kleene like the evaluator's. Where SQL functions ignore NULLs (GREATE
 compiler puts the NULL back explicitly. No operand is written twice where nesting would double
 it again (``If`` is ``CASE cond WHEN TRUE … WHEN FALSE …``, nested max/min is one GREATEST/LEAST),
 so the SQL grows linearly with the rules. Money is never divided: ``DivRound`` uses the integer
-formula of ``money.Rounding``, and every money or number step is CAST to DECIMAL(24,6) in the
-engine (``_step_decimal``) so DuckDB and Spark agree on types and scales.
+formula of ``money.Rounding``.
+
+Decimals are DECIMAL(18, s) throughout, s being the exact scale of the value (a money input 2, a
+parameter 0.2 one, their product 3; at most ``MAX_SCALE``): 18 digits fit a 64-bit integer, and
+DuckDB keeps the arithmetic of two such values in 64 bits (with an overflow check) where wider
+decimals take 128-bit arithmetic, several times slower per value. Every value the compiler builds
+carries its type explicitly (a column, a typed literal or a CAST, ``_as_decimal``), because Ibis's
+own typing of ``a × b`` is not the engines'; values of different scales are cast to one scale before
+a comparison, CASE, GREATEST or COALESCE, so that neither engine widens them. DuckDB and Spark then
+compute the same types, and only the explicit casts could round (beyond ``MAX_SCALE`` places).
 """
 
 from __future__ import annotations
@@ -51,7 +59,8 @@ import ibis.expr.types as ir
 from jiuzhu.rules import expr as e
 from jiuzhu.rules.programmes.base import Programme
 
-STEP_DECIMAL = dt_types.Decimal(24, 6)
+DECIMAL_WIDTH = 18  # the widest decimal held in a 64-bit integer
+MAX_SCALE = 6
 OUT_DECIMAL = dt_types.Decimal(12, 2)
 KEY = "household_id"
 MEMBER_KEY = "member_index"
@@ -109,14 +118,77 @@ def _tag(value: Any) -> str:
     return "decimal"
 
 
+def _decimal_type(scale: int) -> dt_types.Decimal:
+    """DECIMAL(18, scale), the scale capped at ``MAX_SCALE``."""
+    return dt_types.Decimal(DECIMAL_WIDTH, min(max(scale, 0), MAX_SCALE))
+
+
+def _literal_scale(value: Any) -> int:
+    """The places an exact decimal literal needs (850 → 0, 0.2 → 1, 0.05 → 2)."""
+    if value is None or isinstance(value, (bool, str, dt.date)):
+        return 0
+    exponent = Decimal(value).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _scale_of(value: ir.Value) -> int:
+    """The scale of a value the compiler typed (integers and untyped nulls: 0)."""
+    kind = value.type()
+    return int(kind.scale or 0) if kind.is_decimal() else 0
+
+
+def _is_number(value: ir.Value) -> bool:
+    kind = value.type()
+    return bool(kind.is_decimal() or kind.is_integer() or kind.is_null())
+
+
+def _as_decimal(value: ir.Value, scale: int | None = None) -> ir.Value:
+    """``value`` as DECIMAL(18, scale) in the engine (default: its own scale). The CAST is written
+    unless the value is a column, literal or cast of exactly that type: Ibis's type of an expression
+    is not always the engine's, and a cast to the type a value already has costs the engines nothing."""
+    target = _decimal_type(_scale_of(value) if scale is None else scale)
+    op = value.op()
+    if value.type() == target and isinstance(op, (ops.Field, ops.Literal, ops.Cast)):
+        return value
+    return ops.Cast(op, to=target).to_expr()
+
+
+def _zero(like: ir.Value) -> ir.Value:
+    """0 of the decimal type of ``like``."""
+    return ibis.literal(Decimal(0), type=_decimal_type(_scale_of(like)))
+
+
+def _null_like(like: ir.Value) -> ir.Value:
+    return ibis.null(like.type() if not like.type().is_null() else _decimal_type(0))
+
+
+def _unify(values: list[ir.Value]) -> list[ir.Value]:
+    """Values of one type for a CASE, GREATEST or COALESCE: numbers as DECIMAL(18, largest scale)."""
+    if any(v.type().is_decimal() for v in values) and all(_is_number(v) for v in values):
+        scale = max(_scale_of(v) for v in values)
+        return [_as_decimal(v, scale) for v in values]
+    result_type = _common_type(values)
+    return [v if v.type() == result_type else v.cast(result_type) for v in values]
+
+
+def _add_all(values: list[ir.Value]) -> ir.Value:
+    """The sum of decimal values (none: 0), each partial sum typed."""
+    if not values:
+        return ibis.literal(Decimal(0), type=_decimal_type(0))
+    total = values[0]
+    for value in values[1:]:
+        total = _as_decimal(total + value, max(_scale_of(total), _scale_of(value)))
+    return total
+
+
 def _literal(value: Any, tag: str | None = None) -> ir.Value:
     tag = tag or _tag(value)
     if value is None:  # an unset parameter or an unknown constant
-        return ibis.null(STEP_DECIMAL if tag == "decimal" else tag)
+        return ibis.null(_decimal_type(0) if tag == "decimal" else tag)
     if tag == "boolean":
         return ibis.literal(value, type="boolean")
     if tag == "decimal":
-        return ibis.literal(Decimal(value), type=STEP_DECIMAL)
+        return ibis.literal(Decimal(value), type=_decimal_type(_literal_scale(value)))
     if tag == "date":
         return ibis.literal(value, type="date")
     return ibis.literal(value, type="string")
@@ -373,7 +445,14 @@ class Plan:
             for step in self._outputs(programme)
         }
         for key, info in self.steps.items():
-            info.inline = key not in outputs and uses[key] == [info.level]
+            info.inline = key not in outputs and (uses[key] == [info.level] or self._constant(key))
+
+    def _constant(self, key: StepKey) -> bool:
+        """A step that reads no column (a parameter, a figure computed from parameters): written as
+        an expression wherever it is read, so it is never carried onto member rows and the engine
+        folds it to a literal."""
+        info = self.steps[key]
+        return not info.reads.columns and all(self._constant(k) for k in info.reads.steps)
 
     def _step_round(self, name: StepKey) -> int:
         info = self.steps[name]
@@ -434,7 +513,7 @@ class Plan:
             key = self._step_key(first.step, next(iter(nodes)))
             step_round = self._step_round(key)
             info = self.steps[key]
-            if info.level == level:
+            if info.level == level or self._constant(key):
                 reads.steps.add(key)
                 return max(base, step_round)
             return max(base, self._household_column(info.column, level, step_round, reads))
@@ -482,7 +561,7 @@ class Plan:
         columns = set(reads.columns)
         for key in reads.steps:
             info = self.steps[key]
-            columns |= self._columns(info.reads) if info.inline else {info.column}
+            columns |= self._columns(info.reads) if info.inline or self._constant(key) else {info.column}
         return columns
 
     def _shape(self, node: e.Node, g: int) -> tuple[Any, ...]:
@@ -515,10 +594,11 @@ class Plan:
             if first.field == "is_first":
                 return table[MEMBER_KEY] == 0
             column = table[_h(first.field) if first.entity != level else first.field]
-            return column.cast(STEP_DECIMAL) if first.field == "disability_grade" else column
+            return column.cast(_decimal_type(0)) if first.field == "disability_grade" else column
         if isinstance(first, e.Ref):
-            info = self.steps[self._step_key(first.step, next(iter(nodes)))]
-            if info.inline:
+            key = self._step_key(first.step, next(iter(nodes)))
+            info = self.steps[key]
+            if info.inline or self._constant(key):
                 return self.step_value(info, table)
             return table[info.column]
         if isinstance(first, e.MoneySum) and (first.scope != e.HOUSEHOLD or first.source == "expenses"):
@@ -528,9 +608,13 @@ class Plan:
         children = _children(nodes)
         if isinstance(first, e.Arith):
             a, b = (self.value(child, level, table) for child in children)
-            return a + b if first.op == "+" else a - b if first.op == "-" else a * b
+            if first.op in ("+", "-"):
+                return _as_decimal(a + b if first.op == "+" else a - b, max(_scale_of(a), _scale_of(b)))
+            return _as_decimal(a * b, _scale_of(a) + _scale_of(b))
         if isinstance(first, e.Compare):
             a, b = (self.value(child, level, table) for child in children)
+            if a.type().is_decimal() and b.type().is_decimal() and _scale_of(a) != _scale_of(b):
+                a, b = _unify([a, b])
             return {"<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b, "=": a == b, "≠": a != b}[first.op]
         if isinstance(first, e.IsIn):
             return self.value(children[0], level, table).isin(list(first.values))
@@ -545,20 +629,20 @@ class Plan:
         if isinstance(first, e.If):
             # CASE cond WHEN TRUE … WHEN FALSE … END: cond written once, unknown when cond is.
             cond, then, other = (self.value(child, level, table) for child in children)
-            result_type = then.type() if not then.type().is_null() else other.type()
-            return cond.cases(
-                (True, then.cast(result_type)), (False, other.cast(result_type)), else_=ibis.null(result_type)
-            )
+            then, other = _unify([then, other])
+            return cond.cases((True, then), (False, other), else_=_null_like(then))
         if isinstance(first, e.Extreme):
             # max(max(a, b), c) is one GREATEST(a, b, c): nested pairs would write each operand 2ⁿ times.
-            operands = [self.value(part, level, table) for part in _extreme_operands(nodes, first.op)]
+            operands = _unify([self.value(part, level, table) for part in _extreme_operands(nodes, first.op)])
             best = ibis.greatest(*operands) if first.op == "max" else ibis.least(*operands)
+            if operands[0].type().is_decimal():
+                best = _as_decimal(best, _scale_of(operands[0]))
             unknown = operands[0].isnull()
             for operand in operands[1:]:
                 unknown = unknown | operand.isnull()
-            return ibis.cases((unknown, ibis.null(best.type())), else_=best)
+            return ibis.cases((unknown, _null_like(operands[0])), else_=best)
         if isinstance(first, e.Coalesce):
-            a, default = (self.value(child, level, table) for child in children)
+            a, default = _unify([self.value(child, level, table) for child in children])
             return ibis.coalesce(a, default)
         if isinstance(first, e.DivRound):
             num, den = (self.value(child, level, table) for child in children)
@@ -574,7 +658,6 @@ class Plan:
 
     def _inline_money_sum(self, node: e.MoneySum, level: str, table: ir.Table) -> ir.Value:
         """A member's own incomes, or the household's expenses (at any level); null when undeclared."""
-        zero = ibis.literal(Decimal(0), type=STEP_DECIMAL)
         if node.source == "expenses":
             names = [f"expense_{kind}" for kind in node.types]
             columns = [table[_h(n) if level != e.HOUSEHOLD else n] for n in names if n in self.household_columns]
@@ -582,24 +665,23 @@ class Plan:
         else:
             columns = [table[f"income_{kind}"] for kind in node.types if f"income_{kind}" in table.columns]
             flag = table[_h("incomes_declared")]
-        total: ir.Value = zero
-        for column in columns:
-            total = total + column.cast(STEP_DECIMAL).fill_null(zero)
-        return ibis.cases((flag, total), else_=ibis.null(STEP_DECIMAL))
+        total = _add_all([_as_decimal(column).fill_null(_zero(_as_decimal(column))) for column in columns])
+        return ibis.cases((flag, total), else_=_null_like(total))
 
     def step_value(self, info: _StepInfo, table: ir.Table) -> ir.Value:
         """A step's column: one expression, or a CASE over the groups when their trees differ."""
         compiled = [(nodes, self._typed(info, self.value(nodes, info.level, table))) for nodes in info.classes]
         if len(compiled) == 1 and len(info.defs) == len(self.groups):
             return compiled[0][1]
-        result_type = _common_type([value for _, value in compiled])
-        branches = [(table[GROUP].isin(sorted(nodes)), value.cast(result_type)) for nodes, value in compiled]
-        return ibis.cases(*branches, else_=ibis.null(result_type))
+        values = _unify([value for _, value in compiled])
+        groups = [table[GROUP].isin(sorted(nodes)) for nodes, _ in compiled]
+        branches = list(zip(groups, values, strict=True))
+        return ibis.cases(*branches, else_=_null_like(values[0]))
 
     @staticmethod
     def _typed(info: _StepInfo, value: ir.Value) -> ir.Value:
-        if info.kind in ("money", "number") and not value.type().is_boolean():
-            return _step_decimal(value)
+        if info.kind in ("money", "number") and _is_number(value):
+            return _as_decimal(value)
         return value
 
     # ------------------------------------------------------------------ tables, round by round
@@ -629,8 +711,11 @@ class Plan:
         for g, value in slot.values.items():
             by_value.setdefault((_tag(value), value), []).append(g)
         branches = [(h[GROUP].isin(groups), _literal(value, slot.tag)) for (_, value), groups in by_value.items()]
-        null = STEP_DECIMAL if slot.tag == "decimal" else slot.tag
-        return ibis.cases(*branches, else_=ibis.null(null))
+        if slot.tag == "decimal":
+            scale = max(_literal_scale(value) for value in slot.values.values())
+            branches = [(cond, _as_decimal(value, scale)) for cond, value in branches]
+            return ibis.cases(*branches, else_=ibis.null(_decimal_type(scale)))
+        return ibis.cases(*branches, else_=ibis.null(slot.tag))
 
     def _depends(self, key: StepKey) -> set[StepKey]:
         """The step columns a step reads, through the steps written into it."""
@@ -638,7 +723,8 @@ class Plan:
         for g, step in self.steps[key].defs.items():
             for ref in _refs(step.expr):
                 target = self._step_key(ref, g)
-                found |= self._depends(target) if self.steps[target].inline else {target}
+                written_in = self.steps[target].inline or self._constant(target)
+                found |= self._depends(target) if written_in else {target}
         return found
 
     def _add_steps(self, table: ir.Table, names: list[StepKey]) -> ir.Table:
@@ -655,33 +741,40 @@ class Plan:
     def _entity_base(self, entity: str) -> ir.Table:
         return self.tables.members if entity == e.MEMBER else self.tables.obligors
 
-    def _aggregate_metrics(self, entity_table: ir.Table, aggregates: list[_Aggregate], entity: str) -> dict[str, Any]:
+    def _aggregate_metrics(
+        self, entity_table: ir.Table, aggregates: list[_Aggregate], entity: str
+    ) -> tuple[ir.Table, dict[str, Any]]:
+        """The entity table with each aggregate's item as a column (computed once per row, not once per
+        use in the aggregate's CASE), and the aggregate metrics over it."""
+        items = {
+            f"_i_{aggregate.column}": self.value({g: n.item for g, n in aggregate.nodes.items()}, entity, entity_table)
+            for aggregate in aggregates
+            if isinstance(next(iter(aggregate.nodes.values())), e.Aggregate)
+        }
+        entity_table = entity_table.mutate(**items) if items else entity_table
         count = entity_table.count()
         metrics: dict[str, Any] = {f"_n_{entity}": count}
-        zero = ibis.literal(Decimal(0), type=STEP_DECIMAL)
         for aggregate in aggregates:
             first = next(iter(aggregate.nodes.values()))
             if isinstance(first, e.MoneySum):
-                total: ir.Value = zero
-                for kind in first.types:
-                    if f"income_{kind}" in entity_table.columns:
-                        total = total + entity_table[f"income_{kind}"].cast(STEP_DECIMAL).fill_null(zero)
-                member_total = ibis.cases((entity_table.in_household, total), else_=zero)
-                metrics[aggregate.column] = _step_decimal(member_total.sum())
+                total = _add_all(_incomes(entity_table, first.types))
+                member_total = ibis.cases((entity_table.in_household, total), else_=_zero(total))
+                metrics[aggregate.column] = _as_decimal(member_total.sum(), _scale_of(total))
                 continue
             assert isinstance(first, e.Aggregate)
-            item = self.value({g: n.item for g, n in aggregate.nodes.items()}, entity, entity_table)
+            item = entity_table[f"_i_{aggregate.column}"]
             some_unknown = item.count() < count
             if aggregate.kind == "sum":
+                item = _as_decimal(item)
                 metrics[aggregate.column] = ibis.cases(
-                    (some_unknown, ibis.null(STEP_DECIMAL)), else_=_step_decimal(item.cast(STEP_DECIMAL).sum())
+                    (some_unknown, _null_like(item)), else_=_as_decimal(item.sum(), _scale_of(item))
                 )
             else:
                 hit = item.any() if aggregate.kind == "any" else (~item).any()
                 metrics[aggregate.column] = ibis.cases(
                     (hit, aggregate.kind == "any"), (some_unknown, ibis.null("boolean")), else_=aggregate.kind != "any"
                 )
-        return metrics
+        return entity_table, metrics
 
     def _finish_aggregate(self, aggregate: _Aggregate, table: ir.Table) -> ir.Value:
         """The household value of an aggregate joined from its entity table (no row: empty list)."""
@@ -689,15 +782,10 @@ class Plan:
         first = next(iter(aggregate.nodes.values()))
         missing = table[f"_n_{aggregate.entity}"].isnull()
         if isinstance(first, e.MoneySum):
-            zero = ibis.literal(Decimal(0), type=STEP_DECIMAL)
-            own = zero
-            for kind in first.types:
-                if f"income_{kind}" in table.columns:
-                    own = own + table[f"income_{kind}"].cast(STEP_DECIMAL).fill_null(zero)
-            total = _step_decimal(column.fill_null(zero) + own)
-            return ibis.cases((table.incomes_declared, total), else_=ibis.null(STEP_DECIMAL))
+            total = _add_all([column.fill_null(_zero(column)), *_incomes(table, first.types)])
+            return ibis.cases((table.incomes_declared, total), else_=_null_like(total))
         if aggregate.kind == "sum":
-            value = ibis.cases((missing, ibis.literal(Decimal(0), type=STEP_DECIMAL)), else_=column)
+            value = ibis.cases((missing, _zero(column)), else_=column)
         else:
             value = ibis.cases((missing, aggregate.kind == "all"), else_=column)
         if aggregate.entity == e.OBLIGOR:
@@ -779,8 +867,8 @@ class Plan:
                     carried[entity].update(bring)
                 table = self._add_steps(base, steps)
                 if aggregates:
-                    metrics = self._aggregate_metrics(table, aggregates, entity)
-                    grouped.append((table.group_by(list(self.keys)).aggregate(**metrics), aggregates, entity))
+                    with_items, metrics = self._aggregate_metrics(table, aggregates, entity)
+                    grouped.append((with_items.group_by(list(self.keys)).aggregate(**metrics), aggregates, entity))
                 if any(r > round_ for r in live_entity[entity]):
                     keep = live_entity[entity][round_]
                     table = self.materialise(table.select(*[c for c in table.columns if c in keep]))
@@ -849,7 +937,7 @@ class Plan:
             amount = self._output(wide, pid, lambda p: p.amount_month)
             add(pid, "eligible", eligible, None)
             if eligible is not None and amount is not None:
-                paid = ibis.cases((eligible.fill_null(False), amount), else_=ibis.literal(Decimal(0), STEP_DECIMAL))
+                paid = ibis.cases((eligible.fill_null(False), amount), else_=_zero(amount))
                 add(pid, "amount_month", paid, OUT_DECIMAL)
             for key in OUTPUT_COLUMNS:
                 add(pid, key, self._output(wide, pid, partial(_programme_output, key=key)), OUT_DECIMAL)
@@ -912,14 +1000,10 @@ def _refs(node: e.Node) -> Iterable[e.Step]:
         yield from _refs(child)
 
 
-def _step_decimal(value: ir.Value) -> ir.Value:
-    """``value`` as DECIMAL(24,6) in the engine. Ibis types ``a × b`` of two DECIMAL(24,6) as
-    DECIMAL(24,6) and would drop the cast, while the engines compute DECIMAL(38,12): the CAST is
-    written whenever the value is not already a column or literal of that type."""
-    op = value.op()
-    if value.type() == STEP_DECIMAL and isinstance(op, (ops.Field, ops.Literal, ops.Cast)):
-        return value
-    return ops.Cast(op, to=STEP_DECIMAL).to_expr()
+def _incomes(table: ir.Table, types: Sequence[str]) -> list[ir.Value]:
+    """The income columns of ``types`` on ``table``, each 0 where null."""
+    columns = [_as_decimal(table[f"income_{kind}"]) for kind in types if f"income_{kind}" in table.columns]
+    return [column.fill_null(_zero(column)) for column in columns]
 
 
 def _extreme_operands(nodes: Groups, op: str) -> list[Groups]:
@@ -937,44 +1021,46 @@ def _extreme_operands(nodes: Groups, op: str) -> list[Groups]:
 def _common_type(values: list[ir.Value]) -> Any:
     types = [v.type() for v in values if not v.type().is_null()]
     if not types:
-        return STEP_DECIMAL
+        return _decimal_type(0)
     if any(t.is_boolean() for t in types):
         return dt_types.boolean
     if any(t.is_string() for t in types):
         return dt_types.string
     if any(t.is_date() for t in types):
         return dt_types.date
-    return STEP_DECIMAL
+    return _decimal_type(max(_scale_of(v) for v in values))
 
 
 def _div_round(num: ir.Value, den: ir.Value, node: e.DivRound) -> ir.Value:
-    num = num.cast(STEP_DECIMAL)
+    num = _as_decimal(num)
     rounding = node.rounding
-    scale = rounding.scale
+    unit = _literal(rounding.unit)
+    # half up: floor((num·scale + den/2) / den) = floor((2·num·scale + den) / (2·den)), integers only
+    factor = _literal(2 * rounding.scale if rounding.mode == "half_up" else rounding.scale)
+    scaled = _as_decimal(num * factor, _scale_of(num) + _scale_of(factor))
     constant = den.op()
     if isinstance(constant, ops.Literal) and constant.value is not None and constant.value == int(constant.value):
         # 12 months, 1: integer literals, folded here rather than cast in SQL
         d = int(constant.value)
         if d < 1:
-            return ibis.null(STEP_DECIMAL)
+            return ibis.null(_decimal_type(_scale_of(unit)))
         if rounding.mode == "half_up":
-            top = (num * ibis.literal(2 * scale, type=STEP_DECIMAL) + d).floor().cast("int64")
+            top = _as_decimal(scaled + _literal(Decimal(d)), _scale_of(scaled)).floor().cast("int64")
             units = top // ibis.literal(2 * d, type="int64")
         else:
-            top = (num * ibis.literal(scale, type=STEP_DECIMAL)).ceil().cast("int64")
+            top = scaled.ceil().cast("int64")
             units = (top + (d - 1)) // ibis.literal(d, type="int64")
-        return _step_decimal(units.cast(STEP_DECIMAL) * ibis.literal(rounding.unit, type=STEP_DECIMAL))
+        return _as_decimal(units.cast(_decimal_type(0)) * unit, _scale_of(unit))
     den = den.cast("int64")
     if rounding.mode == "half_up":
-        # floor((num·scale + den/2) / den) = floor((2·num·scale + den) / (2·den)), integers only
-        top = (num * ibis.literal(2 * scale, type=STEP_DECIMAL) + den).floor().cast("int64")
+        top = _as_decimal(scaled + den.cast(_decimal_type(0)), _scale_of(scaled)).floor().cast("int64")
         units = top // (den * 2)
     else:
-        top = (num * ibis.literal(scale, type=STEP_DECIMAL)).ceil().cast("int64")
+        top = scaled.ceil().cast("int64")
         units = (top + den - 1) // den
-    amount = units.cast(STEP_DECIMAL) * ibis.literal(rounding.unit, type=STEP_DECIMAL)
+    amount = _as_decimal(units.cast(_decimal_type(0)) * unit, _scale_of(unit))
     # An unknown num or den makes the arithmetic NULL by itself; den < 1 is unknown too (no members).
-    return ibis.cases((den < 1, ibis.null(STEP_DECIMAL)), else_=_step_decimal(amount))
+    return ibis.cases((den < 1, _null_like(amount)), else_=amount)
 
 
 def compile_plan(

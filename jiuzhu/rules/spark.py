@@ -1,16 +1,18 @@
 """A local Spark session that works from the console entry with nothing set up by hand (DESIGN.md §3).
 
-Local mode by default (loopback driver, this interpreter as the Python workers, warehouse and
-scratch folders under a temporary directory removed at exit, the web UI off, a few shuffle
-partitions, session time zone UTC); ``JIUZHU_SPARK_MASTER`` names a cluster instead,
-``JIUZHU_SPARK_CORES`` and ``JIUZHU_SPARK_DRIVER_MEMORY`` size the local one. pyspark is an
-optional extra (``pip install jiuzhu[spark]``) and needs Java 17 (or newer): ``JAVA_HOME`` is found
-from ``java`` on the PATH or under /usr/lib/jvm when it is not set.
+Local mode by default: loopback driver, this interpreter as the Python workers, warehouse, spill and
+scratch folders under a temporary directory removed at exit, the web UI off, as many shuffle
+partitions as cores, 3 GiB of driver memory, warnings only in the log. ``JIUZHU_SPARK_MASTER``
+names a cluster instead; ``JIUZHU_SPARK_CORES``, ``JIUZHU_SPARK_DRIVER_MEMORY`` and
+``JIUZHU_SPARK_JAVA_OPTIONS`` adjust the local one. pyspark is an optional extra
+(``pip install jiuzhu[spark]``) and needs Java 17 or newer: ``JAVA_HOME`` is taken from the
+environment, else from ``java`` on the PATH, else from /usr/lib/jvm; without one the error says, in
+Chinese, to install openjdk-17-jre-headless.
 
-Exactness: ANSI mode stays on (Spark 4's default: an overflow or a bad cast is an error, never a
-silent NULL that would read as "cannot determine"), and decimal arithmetic keeps every digit
-(``allowPrecisionLoss`` off), so Spark types ``a × b`` the way DuckDB does and only the explicit
-casts of the compiled rules round.
+Exactness: the session time zone is UTC, ANSI mode stays on (Spark 4's default: an overflow or a
+bad cast is an error, never a silent NULL that would read as "cannot determine"), and decimal
+arithmetic keeps every digit (``allowPrecisionLoss`` off), so Spark types ``a × b`` the way DuckDB
+does and only the explicit casts of the compiled rules round.
 """
 
 from __future__ import annotations
@@ -88,25 +90,35 @@ def find_java_home() -> str:
     raise RulesError(JAVA_MISSING)
 
 
-def local_options(scratch: str, cores: int, memory: str) -> dict[str, str]:
-    """Spark options for one machine; ``scratch`` holds the warehouse, spill files and the log setup."""
+def session_options(scratch: str) -> dict[str, str]:
+    """Options every session gets (local or cluster); ``scratch`` holds the warehouse and the log setup."""
     log4j = os.path.join(scratch, "log4j2.properties")
     with open(log4j, "w", encoding="utf-8") as handle:
         handle.write(_LOG4J)
     java_options = f"-Djava.io.tmpdir={scratch} -Dlog4j2.configurationFile=file:{log4j}"
+    if os.environ.get("JIUZHU_SPARK_JAVA_OPTIONS"):
+        java_options += " " + os.environ["JIUZHU_SPARK_JAVA_OPTIONS"]
     return {
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": memory,
         "spark.driver.extraJavaOptions": java_options,
-        "spark.sql.shuffle.partitions": str(max(2, cores)),
-        "spark.default.parallelism": str(max(2, cores)),
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.warehouse.dir": os.path.join(scratch, "warehouse"),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.ansi.enabled": "true",
         "spark.sql.decimalOperations.allowPrecisionLoss": "false",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+    }
+
+
+def local_options(cores: int, memory: str) -> dict[str, str]:
+    """Options for local mode: one machine, a few shuffle partitions, no web UI, loopback only."""
+    return {
+        "spark.ui.enabled": "false",
+        "spark.driver.memory": memory,
+        "spark.sql.shuffle.partitions": str(max(2, cores)),
+        "spark.default.parallelism": str(max(2, cores)),
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
     }
 
 
@@ -131,11 +143,10 @@ def spark_session(*, cores: int | None = None, app_name: str = "jiuzhu") -> Any:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     memory = os.environ.get("JIUZHU_SPARK_DRIVER_MEMORY", "3g")
+    options = session_options(scratch) | (local_options(cores, memory) if local else {})
     builder = SparkSession.builder.master(master).appName(app_name)
-    for key, value in local_options(scratch, cores, memory).items():
+    for key, value in options.items():
         builder = builder.config(key, value)
-    if local:
-        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     atexit.register(session.stop)  # registered after rmtree, so it runs first

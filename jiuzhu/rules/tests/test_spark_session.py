@@ -49,12 +49,14 @@ def test_java_home_is_found_from_java_on_the_path(monkeypatch: pytest.MonkeyPatc
     assert spark.find_java_home() == str(tmp_path / "jdk17")
 
 
-def test_local_options(tmp_path: Path) -> None:
-    options = spark.local_options(str(tmp_path), cores=2, memory="2g")
-    assert options["spark.ui.enabled"] == "false"
+def test_options(tmp_path: Path) -> None:
+    options = spark.session_options(str(tmp_path))
     assert options["spark.sql.session.timeZone"] == "UTC"
     assert options["spark.sql.ansi.enabled"] == "true"
     assert options["spark.sql.decimalOperations.allowPrecisionLoss"] == "false"
-    assert options["spark.sql.shuffle.partitions"] == "2"
-    assert options["spark.driver.memory"] == "2g"
     assert os.path.isfile(tmp_path / "log4j2.properties")
+    local = spark.local_options(cores=2, memory="2g")
+    assert local["spark.ui.enabled"] == "false"
+    assert local["spark.sql.shuffle.partitions"] == "2"
+    assert local["spark.driver.memory"] == "2g"
+    assert local["spark.driver.host"] == "127.0.0.1"
