@@ -43,31 +43,22 @@ PERMISSION_LABELS = {
 # Everyone who sees the database may read the policy (the packs are public documents) and each
 # household's computed entitlement.
 _VIEW = {Permission.REGISTRY_VIEW, Permission.POLICY_VIEW}
+# Casework, shared by township officers and the county manager: keeping the data, importing and exporting it,
+# and seeing full ID numbers.
+_CASEWORK = {
+    Permission.REGISTRY_EDIT,
+    Permission.ID_NUMBER_REVEAL,
+    Permission.REGISTRY_IMPORT,
+    Permission.REGISTRY_EXPORT,
+}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Village workers collect and correct data for their own village; they do not see full IDs.
     Role.VILLAGE_INFO_WORKER: frozenset(_VIEW | {Permission.REGISTRY_EDIT}),
-    Role.TOWNSHIP_OFFICER: frozenset(
-        _VIEW
-        | {
-            Permission.REGISTRY_EDIT,
-            Permission.ID_NUMBER_REVEAL,
-            Permission.REGISTRY_IMPORT,
-            Permission.REGISTRY_EXPORT,
-        }
-    ),
+    Role.TOWNSHIP_OFFICER: frozenset(_VIEW | _CASEWORK),
     # The reviewer decides; changing the data under review is the case worker's job.
     Role.TOWNSHIP_REVIEWER: frozenset(_VIEW | {Permission.ID_NUMBER_REVEAL, Permission.REGISTRY_EXPORT}),
     Role.COUNTY_MANAGER: frozenset(
-        _VIEW
-        | {
-            Permission.REGISTRY_EDIT,
-            Permission.ID_NUMBER_REVEAL,
-            Permission.REGISTRY_IMPORT,
-            Permission.REGISTRY_EXPORT,
-            Permission.AUDIT_VIEW,
-            Permission.POLICY_RUN,
-            Permission.POLICY_WHATIF,
-        }
+        _VIEW | _CASEWORK | {Permission.AUDIT_VIEW, Permission.POLICY_RUN, Permission.POLICY_WHATIF}
     ),
     # Departments query the database ("凡救助必用库") but see masked IDs and export nothing.
     Role.DEPARTMENT_USER: frozenset(_VIEW),

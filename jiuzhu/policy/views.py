@@ -18,11 +18,11 @@ from jiuzhu.accounts.models import User
 from jiuzhu.accounts.permissions import Permission, require
 from jiuzhu.core.errors import DomainError
 from jiuzhu.policy import selectors
-from jiuzhu.policy.entitlements import household_entitlement
+from jiuzhu.policy.entitlements import Entitlement, household_entitlement
 from jiuzhu.policy.models import BatchRun
 from jiuzhu.policy.services import policy_library
 from jiuzhu.policy.whatif import CHANGE_LABELS, PROGRAMME_LABELS, parse_setting, whatif, write_report_xlsx
-from jiuzhu.registry.models import Household
+from jiuzhu.registry.selectors import household_get_for
 from jiuzhu.rules.errors import RulesError
 from jiuzhu.rules.params import normalise_region
 
@@ -31,6 +31,17 @@ def _user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
+
+
+def _user_with_jurisdiction(request: HttpRequest, permission: Permission) -> tuple[User, str]:
+    """The signed-in user, who must hold ``permission`` (else 403), and the code prefix of their jurisdiction; a
+    user without one has nothing to see on the page (404)."""
+    user = _user(request)
+    require(user, permission)
+    prefix = user.jurisdiction_prefix()
+    if prefix is None:
+        raise Http404
+    return user, prefix
 
 
 def _date(text: str | None, default: dt.date) -> dt.date:
@@ -103,29 +114,24 @@ def compare_view(request: HttpRequest) -> HttpResponse:
     return render(request, "policy/compare.html", {"form": form, "rows": rows})
 
 
-def _household(user: User, household_id: int) -> Household:
-    household = Household.objects.visible_to(user).filter(pk=household_id).select_related("region").first()
-    if household is None:
-        raise Http404
-    return household
+def _entitlement(request: HttpRequest, household_id: int) -> Entitlement:
+    """The entitlement the page and the PDF show: of a household in the user's jurisdiction (else 404), on the
+    day ``?as_of`` names (today when absent or unreadable)."""
+    user = _user(request)
+    require(user, Permission.POLICY_VIEW)
+    household = household_get_for(user=user, household_id=household_id)
+    return household_entitlement(household=household, as_of=_date(request.GET.get("as_of"), timezone.localdate()))
 
 
 def entitlement_view(request: HttpRequest, household_id: int) -> HttpResponse:
-    user = _user(request)
-    require(user, Permission.POLICY_VIEW)
-    household = _household(user, household_id)
-    as_of = _date(request.GET.get("as_of"), timezone.localdate())
-    entitlement = household_entitlement(household=household, as_of=as_of)
+    entitlement = _entitlement(request, household_id)
     template = "policy/entitlement.html#summary" if request.headers.get("HX-Request") else "policy/entitlement.html"
-    return render(request, template, {"e": entitlement, "h": household})
+    return render(request, template, {"e": entitlement, "h": entitlement.household})
 
 
 def entitlement_pdf_view(request: HttpRequest, household_id: int) -> HttpResponse:
-    user = _user(request)
-    require(user, Permission.POLICY_VIEW)
-    household = _household(user, household_id)
-    as_of = _date(request.GET.get("as_of"), timezone.localdate())
-    entitlement = household_entitlement(household=household, as_of=as_of)
+    entitlement = _entitlement(request, household_id)
+    household = entitlement.household
     html = render_to_string(
         "policy/entitlement_pdf.html", {"e": entitlement, "h": household, "printed": timezone.localtime()}
     )
@@ -138,11 +144,7 @@ def entitlement_pdf_view(request: HttpRequest, household_id: int) -> HttpRespons
 
 
 def run_list_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    require(user, Permission.POLICY_VIEW)
-    prefix = user.jurisdiction_prefix()
-    if prefix is None:
-        raise Http404
+    _, prefix = _user_with_jurisdiction(request, Permission.POLICY_VIEW)
     runs = BatchRun.objects.filter(region_code__startswith=prefix).order_by("-as_of", "region_code")[:100]
     rows = [
         {
@@ -181,11 +183,7 @@ class WhatIfForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def whatif_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    require(user, Permission.POLICY_WHATIF)
-    prefix = user.jurisdiction_prefix()
-    if prefix is None:
-        raise Http404
+    user, prefix = _user_with_jurisdiction(request, Permission.POLICY_WHATIF)
     form = WhatIfForm(request.POST or None, initial={"as_of": timezone.localdate()})
     report = None
     error = ""

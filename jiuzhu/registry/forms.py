@@ -39,6 +39,7 @@ from jiuzhu.registry.choices import (
     UrbanRural,
 )
 from jiuzhu.registry.selectors import HouseholdFilter, RegionOption
+from jiuzhu.registry.services import PERSON_FIELDS
 from jiuzhu.registry.validation import FieldProblem, check_disability, check_person_identity
 
 DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
@@ -78,7 +79,7 @@ def add_problems(form: forms.Form, problems: Sequence[FieldProblem]) -> None:
 
 
 class PersonForm(forms.Form):
-    """A person's recorded facts (``services.PERSON_FIELDS``)."""
+    """A person's recorded facts: a field for each of ``services.PERSON_FIELDS`` (``person_fields``)."""
 
     name = forms.CharField(label="姓名", max_length=50)
     id_number = forms.CharField(
@@ -116,23 +117,7 @@ class PersonForm(forms.Form):
     care_setting = _optional_choice("供养方式", CareSetting.choices, blank="不适用", help_text="特困人员填写")
     special_status = forms.ChoiceField(label="特殊情形", choices=SpecialStatus.choices, initial=SpecialStatus.NONE)
 
-    person_fields = (
-        "name",
-        "id_number",
-        "sex",
-        "birth_date",
-        "phone",
-        "hukou_type",
-        "hukou_region_code",
-        "disability_type",
-        "disability_grade",
-        "self_care",
-        "labour_capacity",
-        "health",
-        "student",
-        "care_setting",
-        "special_status",
-    )
+    person_fields = PERSON_FIELDS
 
     def clean_id_number(self) -> str:
         return str(self.cleaned_data["id_number"]).strip().replace(" ", "").upper()
@@ -341,7 +326,24 @@ class HouseholdFilterForm(forms.Form):
         )
 
 
-class MembershipEndForm(forms.Form):
+class _EndForm(forms.Form):
+    """Ends a period (a membership, an enrollment) on ``on``, which may not come before the day it began."""
+
+    began_label = ""  # what the day it began is called on the form's page
+
+    def __init__(self, *args: Any, began_on: dt.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.began_on = began_on
+
+    def clean_on(self) -> dt.date:
+        on: dt.date = self.cleaned_data["on"]
+        if on < self.began_on:
+            raise forms.ValidationError(f"不能早于{self.began_label}{self.began_on:%Y-%m-%d}。")
+        return on
+
+
+class MembershipEndForm(_EndForm):
+    began_label = "入户日期"
     status = forms.ChoiceField(
         label="情形",
         choices=[(PersonStatus.MOVED_OUT.value, "迁出"), (PersonStatus.DECEASED.value, "死亡")],
@@ -354,16 +356,6 @@ class MembershipEndForm(forms.Form):
         help_text="如：迁往太原市小店区、2025年6月3日因病去世（死亡证明编号…）",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-    def __init__(self, *args: Any, joined_on: dt.date, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.joined_on = joined_on
-
-    def clean_on(self) -> dt.date:
-        on: dt.date = self.cleaned_data["on"]
-        if on < self.joined_on:
-            raise forms.ValidationError(f"不能早于入户日期{self.joined_on:%Y-%m-%d}。")
-        return on
 
 
 class EnrollmentStartForm(forms.Form):
@@ -398,7 +390,8 @@ class EnrollmentStartForm(forms.Form):
         return None if subject == self.WHOLE_HOUSEHOLD else int(subject)
 
 
-class EnrollmentEndForm(forms.Form):
+class EnrollmentEndForm(_EndForm):
+    began_label = "起始日期"
     on = forms.DateField(label="终止日期", widget=DATE_WIDGET)
     reason = forms.CharField(
         label="退出原因",
@@ -406,16 +399,6 @@ class EnrollmentEndForm(forms.Form):
         help_text="如：家庭人均收入超过低保标准，渐退期满",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-    def __init__(self, *args: Any, started_on: dt.date, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.started_on = started_on
-
-    def clean_on(self) -> dt.date:
-        on: dt.date = self.cleaned_data["on"]
-        if on < self.started_on:
-            raise forms.ValidationError(f"不能早于起始日期{self.started_on:%Y-%m-%d}。")
-        return on
 
 
 class RevealForm(forms.Form):

@@ -22,6 +22,7 @@ from jiuzhu.registry.choices import STATUS_CATEGORIES, Category, PersonStatus
 from jiuzhu.registry.models import CategoryEnrollment, Household, Membership, Person
 from jiuzhu.registry.validation import FieldProblem, check_disability, check_person_identity
 
+# A person's recorded facts, likewise (the person forms have a field for each).
 PERSON_FIELDS = (
     "id_number",
     "name",
@@ -39,6 +40,7 @@ PERSON_FIELDS = (
     "care_setting",
     "special_status",
 )
+# A household's recorded facts: what an edit may change (the edit form has a field for each) and audit records show.
 HOUSEHOLD_FIELDS = ("address", "urban_rural", "phone", "financial_assets", "house_count", "vehicle_count", "status")
 
 
@@ -48,6 +50,10 @@ class RegistryValidationError(DomainError):
     def __init__(self, problems: list[FieldProblem]) -> None:
         super().__init__("registry_invalid", "；".join(str(p) for p in problems))
         self.problems = problems
+
+
+# Found by the check before writing, or by the unique index when two writers race past it.
+_ALREADY_REGISTERED = FieldProblem("id_number", "身份证号", "已登记在另一户，同一人不能重复在册")
 
 
 def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -67,7 +73,9 @@ def _require_region(actor: User, region: Region) -> None:
         raise DomainError("region_outside_jurisdiction", f"“{region.name}”不在您的管辖范围内。")
 
 
-def _check_person(data: dict[str, Any], *, exclude_person_id: int | None) -> list[FieldProblem]:
+def _require_valid_person(data: dict[str, Any], *, exclude_person_id: int | None) -> None:
+    """Raise ``RegistryValidationError`` with every problem of ``data`` (identity, disability, a second active
+    registration of the same ID number, ``exclude_person_id`` being the person edited)."""
     problems = check_person_identity(
         id_number=data["id_number"], birth_date=data.get("birth_date"), sex=data.get("sex")
     )
@@ -79,8 +87,40 @@ def _check_person(data: dict[str, Any], *, exclude_person_id: int | None) -> lis
         if exclude_person_id is not None:
             duplicate = duplicate.exclude(pk=exclude_person_id)
         if duplicate.exists():
-            problems.append(FieldProblem("id_number", "身份证号", "已登记在另一户，同一人不能重复在册"))
-    return problems
+            problems.append(_ALREADY_REGISTERED)
+    if problems:
+        raise RegistryValidationError(problems)
+
+
+def _identity_from_number(id_number: str) -> dict[str, Any]:
+    """The normalised ID number with the birth date and sex it encodes (typed ones were checked to agree; left
+    blank, they follow from the number)."""
+    facts = id_numbers.parse(id_number)
+    return {"id_number": facts.id_number, "birth_date": facts.birth_date, "sex": facts.sex}
+
+
+def _audit_update(
+    *,
+    actor: User,
+    tag: AuditTag,
+    subject_type: str,
+    subject: Household | Person,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    channel: str,
+) -> None:
+    """Record an edit of a household or person, old and new values; an edit that changed nothing leaves no record."""
+    if before != after:
+        audit_record(
+            actor=actor,
+            tag=tag,
+            subject_type=subject_type,
+            subject_id=subject.pk,
+            region_code=subject.region_id,
+            before=before,
+            after=after,
+            channel=channel,
+        )
 
 
 def next_household_number(region: Region) -> str:
@@ -114,9 +154,7 @@ def household_create(
     """New household with its head (户主)."""
     require(actor, Permission.REGISTRY_EDIT)
     _require_region(actor, region)
-    problems = _check_person(head, exclude_person_id=None)
-    if problems:
-        raise RegistryValidationError(problems)
+    _require_valid_person(head, exclude_person_id=None)
     with tally.households_changing() as change:
         household = Household.objects.create(
             household_number=household_number or next_household_number(region),
@@ -152,18 +190,15 @@ def household_update(*, actor: User, household: Household, changes: dict[str, An
                 raise ValueError(f"not a household field: {field}")
             setattr(household, field, value)
         household.save()
-    after = _snapshot(household, HOUSEHOLD_FIELDS)
-    if before != after:
-        audit_record(
-            actor=actor,
-            tag=AuditTag.HOUSEHOLD_UPDATE,
-            subject_type="household",
-            subject_id=household.pk,
-            region_code=household.region_id,
-            before=before,
-            after=after,
-            channel=channel,
-        )
+    _audit_update(
+        actor=actor,
+        tag=AuditTag.HOUSEHOLD_UPDATE,
+        subject_type="household",
+        subject=household,
+        before=before,
+        after=_snapshot(household, HOUSEHOLD_FIELDS),
+        channel=channel,
+    )
     return household
 
 
@@ -180,21 +215,16 @@ def person_add_to_household(
 ) -> Person:
     """Register a new person and make them a member from ``valid_from`` (default today)."""
     require(actor, Permission.REGISTRY_EDIT)
-    problems = _check_person(person_data, exclude_person_id=None)
-    if problems:
-        raise RegistryValidationError(problems)
+    _require_valid_person(person_data, exclude_person_id=None)
     if relation == "head" and Membership.objects.current().filter(household=household, relation="head").exists():
         raise RegistryValidationError([FieldProblem("relation", "与户主关系", "该户已有户主")])
-    facts = id_numbers.parse(person_data["id_number"])
     values = {k: v for k, v in person_data.items() if k in PERSON_FIELDS}
-    values.update(id_number=facts.id_number, birth_date=facts.birth_date, sex=facts.sex)
+    values.update(_identity_from_number(person_data["id_number"]))
     try:
         with transaction.atomic():
             person = Person.objects.create(region_id=household.region_id, **values)
     except IntegrityError:
-        raise RegistryValidationError(
-            [FieldProblem("id_number", "身份证号", "已登记在另一户，同一人不能重复在册")]
-        ) from None
+        raise RegistryValidationError([_ALREADY_REGISTERED]) from None
     Membership.objects.create(
         person=person,
         household=household,
@@ -222,12 +252,9 @@ def person_update(
     require(actor, Permission.REGISTRY_EDIT)
     person = Person.objects.select_for_update().get(pk=person.pk)
     merged = {field: getattr(person, field) for field in PERSON_FIELDS} | changes
-    problems = _check_person(merged, exclude_person_id=person.pk)
-    if problems:
-        raise RegistryValidationError(problems)
+    _require_valid_person(merged, exclude_person_id=person.pk)
     before = _snapshot(person, PERSON_FIELDS)
-    facts = id_numbers.parse(merged["id_number"])
-    merged.update(id_number=facts.id_number, birth_date=facts.birth_date, sex=facts.sex)
+    merged.update(_identity_from_number(merged["id_number"]))
     for field in PERSON_FIELDS:
         setattr(person, field, merged[field])
     person.save()
@@ -247,17 +274,15 @@ def person_update(
             before["relation"], after["relation"] = membership.relation, relation
             membership.relation = relation
             membership.save(update_fields=["relation"])
-    if before != after:
-        audit_record(
-            actor=actor,
-            tag=AuditTag.PERSON_UPDATE,
-            subject_type="person",
-            subject_id=person.pk,
-            region_code=person.region_id,
-            before=before,
-            after=after,
-            channel=channel,
-        )
+    _audit_update(
+        actor=actor,
+        tag=AuditTag.PERSON_UPDATE,
+        subject_type="person",
+        subject=person,
+        before=before,
+        after=after,
+        channel=channel,
+    )
     return person
 
 

@@ -5,7 +5,8 @@ jurisdiction are 404 (the selectors), missing rights are 403 (``require``, rende
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django import forms
@@ -37,19 +38,12 @@ from jiuzhu.registry.forms import (
     add_problems,
 )
 
+T = TypeVar("T")
+
 PAGE_SIZE = 20
 # A one-character surname matches tens of thousands of households in a county of a million people; counting
 # them all costs about a second on PostgreSQL, and nobody pages through them: name searches count this far.
 NAME_SEARCH_CAP = 1000
-HOUSEHOLD_EDIT_FIELDS = (
-    "urban_rural",
-    "address",
-    "phone",
-    "financial_assets",
-    "house_count",
-    "vehicle_count",
-    "status",
-)
 
 
 def _user(request: HttpRequest) -> User:
@@ -73,6 +67,24 @@ def _show_domain_error(form: forms.Form, error: DomainError) -> None:
         add_problems(form, error.problems)
     else:
         form.add_error(None, error.message)
+
+
+def _submitted(request: HttpRequest, form: forms.Form, save: Callable[[], T]) -> T | None:
+    """What ``save`` (the view's one service call) returns when a valid form was posted; ``None`` for a GET, an
+    invalid form or a refusal of the service (shown on the form), when the view renders the form again."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return save()
+    except DomainError as error:
+        _show_domain_error(form, error)
+        return None
+
+
+def _back_to_household(request: HttpRequest, household_id: int, message: str) -> HttpResponse:
+    """After a change: its confirmation, on the page of the household it concerns."""
+    messages.success(request, message)
+    return redirect("household_detail", household_id=household_id)
 
 
 def household_list_view(request: HttpRequest) -> HttpResponse:
@@ -202,8 +214,7 @@ def household_create_view(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             _show_domain_error(form, error)
         else:
-            messages.success(request, f"已新增家庭，户编号 {household.household_number}。")
-            return redirect("household_detail", household_id=household.pk)
+            return _back_to_household(request, household.pk, f"已新增家庭，户编号 {household.household_number}。")
     return render(request, "registry/household_form.html", {"form": form, "head_form": head_form, "creating": True})
 
 
@@ -212,17 +223,19 @@ def household_edit_view(request: HttpRequest, household_id: int) -> HttpResponse
     user = _user(request)
     household = selectors.household_get_for(user=user, household_id=household_id)
     require(user, Permission.REGISTRY_EDIT)
-    initial = {field: getattr(household, field) for field in HOUSEHOLD_EDIT_FIELDS}
+    initial = {field: getattr(household, field) for field in services.HOUSEHOLD_FIELDS}
     form = HouseholdEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        changes = {field: form.cleaned_data[field] for field in HOUSEHOLD_EDIT_FIELDS}
-        try:
-            services.household_update(actor=user, household=household, changes=changes)
-        except DomainError as error:
-            _show_domain_error(form, error)
-        else:
-            messages.success(request, "家庭信息已保存。")
-            return redirect("household_detail", household_id=household.pk)
+    saved = _submitted(
+        request,
+        form,
+        lambda: services.household_update(
+            actor=user,
+            household=household,
+            changes={field: form.cleaned_data[field] for field in services.HOUSEHOLD_FIELDS},
+        ),
+    )
+    if saved is not None:
+        return _back_to_household(request, household.pk, "家庭信息已保存。")
     return render(request, "registry/household_form.html", {"form": form, "household": household})
 
 
@@ -232,21 +245,20 @@ def member_add_view(request: HttpRequest, household_id: int) -> HttpResponse:
     household = selectors.household_get_for(user=user, household_id=household_id)
     require(user, Permission.REGISTRY_EDIT)
     form = MemberAddForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            person = services.person_add_to_household(
-                actor=user,
-                household=household,
-                person_data=form.person_data(),
-                relation=form.cleaned_data["relation"],
-                in_household=form.cleaned_data["in_household"],
-                valid_from=form.cleaned_data["valid_from"],
-            )
-        except DomainError as error:
-            _show_domain_error(form, error)
-        else:
-            messages.success(request, f"已将{person.name}登记为家庭成员。")
-            return redirect("household_detail", household_id=household.pk)
+    person = _submitted(
+        request,
+        form,
+        lambda: services.person_add_to_household(
+            actor=user,
+            household=household,
+            person_data=form.person_data(),
+            relation=form.cleaned_data["relation"],
+            in_household=form.cleaned_data["in_household"],
+            valid_from=form.cleaned_data["valid_from"],
+        ),
+    )
+    if person is not None:
+        return _back_to_household(request, household.pk, f"已将{person.name}登记为家庭成员。")
     return render(request, "registry/person_form.html", {"form": form, "household": household})
 
 
@@ -271,18 +283,19 @@ def person_edit_view(request: HttpRequest, person_id: int) -> HttpResponse:
         current_sex=person.sex,
         current_birth_date=person.birth_date,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.person_update(
-                actor=user, person=person, changes=form.person_data(), relation=form.cleaned_data.get("relation")
-            )
-        except DomainError as error:
-            _show_domain_error(form, error)
-        else:
-            messages.success(request, f"{form.cleaned_data['name']}的信息已保存，修改前的内容已记入审计日志。")
-            if membership is not None:
-                return redirect("household_detail", household_id=membership.household_id)
-            return redirect("household_list")
+    saved = _submitted(
+        request,
+        form,
+        lambda: services.person_update(
+            actor=user, person=person, changes=form.person_data(), relation=form.cleaned_data.get("relation")
+        ),
+    )
+    if saved is not None:
+        message = f"{form.cleaned_data['name']}的信息已保存，修改前的内容已记入审计日志。"
+        if membership is not None:
+            return _back_to_household(request, membership.household_id, message)
+        messages.success(request, message)
+        return redirect("household_list")
     return render(
         request,
         "registry/person_form.html",
@@ -295,21 +308,22 @@ def membership_end_view(request: HttpRequest, membership_id: int) -> HttpRespons
     user = _user(request)
     membership = selectors.membership_get_for(user=user, membership_id=membership_id)
     require(user, Permission.REGISTRY_EDIT)
-    form = MembershipEndForm(request.POST or None, joined_on=membership.valid_from)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.membership_end(
-                actor=user,
-                membership=membership,
-                on=form.cleaned_data["on"],
-                status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as error:
-            _show_domain_error(form, error)
-        else:
-            messages.success(request, f"{membership.person.name}的家庭成员关系已终止，历史记录保留。")
-            return redirect("household_detail", household_id=membership.household_id)
+    form = MembershipEndForm(request.POST or None, began_on=membership.valid_from)
+    ended = _submitted(
+        request,
+        form,
+        lambda: services.membership_end(
+            actor=user,
+            membership=membership,
+            on=form.cleaned_data["on"],
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
+        ),
+    )
+    if ended is not None:
+        return _back_to_household(
+            request, membership.household_id, f"{membership.person.name}的家庭成员关系已终止，历史记录保留。"
+        )
     open_enrollments = selectors.person_current_enrollments(person=membership.person, on=timezone.localdate())
     return render(
         request,
@@ -330,25 +344,22 @@ def enrollment_start_view(request: HttpRequest, household_id: int) -> HttpRespon
     require(user, Permission.REGISTRY_EDIT)
     members = selectors.household_members(household=household)
     form = EnrollmentStartForm(request.POST or None, members=[(m.person_id, m.person.name) for m in members])
-    if request.method == "POST" and form.is_valid():
-        person_id = form.person_id()
-        person = next(m.person for m in members if m.person_id == person_id) if person_id else None
-        try:
-            enrollment = services.enrollment_start(
-                actor=user,
-                household=household,
-                category=form.cleaned_data["category"],
-                valid_from=form.cleaned_data["valid_from"],
-                person=person,
-                amount_month=form.cleaned_data["amount_month"],
-                decision_number=form.cleaned_data["decision_number"],
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as error:
-            _show_domain_error(form, error)
-        else:
-            messages.success(request, f"已纳入“{enrollment.get_category_display()}”。")
-            return redirect("household_detail", household_id=household.pk)
+    enrollment = _submitted(
+        request,
+        form,
+        lambda: services.enrollment_start(
+            actor=user,
+            household=household,
+            category=form.cleaned_data["category"],
+            valid_from=form.cleaned_data["valid_from"],
+            person=next((m.person for m in members if m.person_id == form.person_id()), None),
+            amount_month=form.cleaned_data["amount_month"],
+            decision_number=form.cleaned_data["decision_number"],
+            note=form.cleaned_data["note"],
+        ),
+    )
+    if enrollment is not None:
+        return _back_to_household(request, household.pk, f"已纳入“{enrollment.get_category_display()}”。")
     active = selectors.household_enrollments_active_on(household=household, on=timezone.localdate())
     return render(
         request, "registry/enrollment_start.html", {"form": form, "household": household, "active_enrollments": active}
@@ -360,17 +371,18 @@ def enrollment_end_view(request: HttpRequest, enrollment_id: int) -> HttpRespons
     user = _user(request)
     enrollment = selectors.enrollment_get_for(user=user, enrollment_id=enrollment_id)
     require(user, Permission.REGISTRY_EDIT)
-    form = EnrollmentEndForm(request.POST or None, started_on=enrollment.valid_from)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.enrollment_end(
-                actor=user, enrollment=enrollment, on=form.cleaned_data["on"], reason=form.cleaned_data["reason"]
-            )
-        except DomainError as error:
-            _show_domain_error(form, error)
-        else:
-            messages.success(request, f"已办理退出“{enrollment.get_category_display()}”。")
-            return redirect("household_detail", household_id=enrollment.household_id)
+    form = EnrollmentEndForm(request.POST or None, began_on=enrollment.valid_from)
+    ended = _submitted(
+        request,
+        form,
+        lambda: services.enrollment_end(
+            actor=user, enrollment=enrollment, on=form.cleaned_data["on"], reason=form.cleaned_data["reason"]
+        ),
+    )
+    if ended is not None:
+        return _back_to_household(
+            request, enrollment.household_id, f"已办理退出“{enrollment.get_category_display()}”。"
+        )
     return render(
         request,
         "registry/enrollment_end.html",

@@ -17,7 +17,7 @@ from jiuzhu.core.id_numbers import with_check_character
 from jiuzhu.regions.models import Region, RegionLevel
 from jiuzhu.regions.services import regions_load_fixture
 from jiuzhu.registry import tally
-from jiuzhu.registry.models import Household, Membership, Person
+from jiuzhu.registry.models import CategoryEnrollment, Household, Membership, Person
 
 COUNTY = "140702000000"
 TOWNSHIP_A = "140702001000"
@@ -121,3 +121,19 @@ def make_household(
         )
     tally.rebuild(villages=[village.code])  # written directly, so the village tally is re-derived as bulk loads do
     return household
+
+
+def make_enrollment(
+    household: Household,
+    category: str,
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+    person: Person | None = None,
+    **fields: Any,
+) -> CategoryEnrollment:
+    """A category enrollment of the household (or of ``person`` in it) written directly, not by a service."""
+    enrollment = CategoryEnrollment.objects.create(
+        household=household, category=category, valid_from=valid_from, valid_to=valid_to, person=person, **fields
+    )
+    tally.rebuild(villages=[household.region_id])  # the village tally counts categories
+    return enrollment

@@ -11,27 +11,13 @@ from django.test.utils import CaptureQueriesContext
 
 from jiuzhu.accounts.models import Role, User
 from jiuzhu.core.testing import factories
-from jiuzhu.registry import selectors, tally
-from jiuzhu.registry.models import CategoryEnrollment, Household, Membership, Person
+from jiuzhu.registry import selectors
+from jiuzhu.registry.models import Household, Membership, Person
 from jiuzhu.registry.selectors import HouseholdFilter
 
 pytestmark = pytest.mark.django_db
 
 ON = dt.date(2025, 6, 30)
-
-
-def enrol(
-    household: Household,
-    category: str,
-    valid_from: dt.date,
-    valid_to: dt.date | None = None,
-    person: Person | None = None,
-) -> CategoryEnrollment:
-    enrollment = CategoryEnrollment.objects.create(
-        household=household, category=category, valid_from=valid_from, valid_to=valid_to, person=person
-    )
-    tally.rebuild(villages=[household.region_id])  # written directly, not by a service
-    return enrollment
 
 
 def members(household: Household) -> list[Person]:
@@ -50,13 +36,13 @@ def test_who_was_in_dibao_in_this_village_on_2025_06_30(county_manager: User) ->
     starts_the_day_after = factories.make_household(factories.VILLAGE_A1)
     marginal_instead = factories.make_household(factories.VILLAGE_A1)
     other_village = factories.make_household(factories.VILLAGE_A2)
-    enrol(open_since_2024, "dibao", dt.date(2024, 1, 1))
-    enrol(ends_that_day, "dibao", dt.date(2024, 1, 1), valid_to=ON)
-    enrol(ended_the_day_before, "dibao", dt.date(2024, 1, 1), valid_to=ON - dt.timedelta(days=1))
-    enrol(starts_that_day, "dibao", ON)
-    enrol(starts_the_day_after, "dibao", ON + dt.timedelta(days=1))
-    enrol(marginal_instead, "marginal", dt.date(2024, 1, 1))
-    enrol(other_village, "dibao", dt.date(2024, 1, 1))
+    factories.make_enrollment(open_since_2024, "dibao", dt.date(2024, 1, 1))
+    factories.make_enrollment(ends_that_day, "dibao", dt.date(2024, 1, 1), valid_to=ON)
+    factories.make_enrollment(ended_the_day_before, "dibao", dt.date(2024, 1, 1), valid_to=ON - dt.timedelta(days=1))
+    factories.make_enrollment(starts_that_day, "dibao", ON)
+    factories.make_enrollment(starts_the_day_after, "dibao", ON + dt.timedelta(days=1))
+    factories.make_enrollment(marginal_instead, "marginal", dt.date(2024, 1, 1))
+    factories.make_enrollment(other_village, "dibao", dt.date(2024, 1, 1))
     # when asked for the village on that day
     found = selectors.enrollments_active_on(
         user=county_manager, category="dibao", on=ON, region_code=factories.VILLAGE_A1
@@ -73,12 +59,12 @@ def test_persons_in_dibao_on_a_day_follow_membership_dates(county_manager: User)
     head, spouse, son, daughter = members(household)
     Membership.objects.filter(person=son).update(valid_to=dt.date(2025, 5, 31))  # left before the day
     Membership.objects.filter(person=daughter).update(valid_from=dt.date(2025, 7, 1))  # joined after
-    enrol(household, "dibao", dt.date(2024, 1, 1))
+    factories.make_enrollment(household, "dibao", dt.date(2024, 1, 1))
     alone = factories.make_household(factories.VILLAGE_A1, members=2)
     _alone_head, alone_spouse = members(alone)
-    enrol(alone, "dibao", dt.date(2025, 1, 1), person=alone_spouse)  # 单人保: only her
+    factories.make_enrollment(alone, "dibao", dt.date(2025, 1, 1), person=alone_spouse)  # 单人保: only her
     outside = factories.make_household(factories.VILLAGE_B1)
-    enrol(outside, "dibao", dt.date(2024, 1, 1))
+    factories.make_enrollment(outside, "dibao", dt.date(2024, 1, 1))
 
     village = selectors.persons_in_category_on(
         user=county_manager, category="dibao", on=ON, region_code=factories.VILLAGE_A1
@@ -143,10 +129,10 @@ def test_search_text_is_read_as_id_number_household_number_or_name(text: str, is
 
 def test_household_page_rows_attach_head_count_and_tags_in_two_queries(county_manager: User) -> None:
     households = [factories.make_household(factories.VILLAGE_A1, members=3, head_name=f"周{i}") for i in range(5)]
-    enrol(households[0], "relapse_watch", dt.date(2024, 1, 1))
-    enrol(households[0], "dibao", dt.date(2024, 1, 1))
-    enrol(households[1], "dibao", dt.date(2024, 1, 1), valid_to=dt.date(2024, 12, 31))
-    enrol(households[2], "tekun", dt.date(2099, 1, 1))  # decided, not yet in force
+    factories.make_enrollment(households[0], "relapse_watch", dt.date(2024, 1, 1))
+    factories.make_enrollment(households[0], "dibao", dt.date(2024, 1, 1))
+    factories.make_enrollment(households[1], "dibao", dt.date(2024, 1, 1), valid_to=dt.date(2024, 12, 31))
+    factories.make_enrollment(households[2], "tekun", dt.date(2099, 1, 1))  # decided, not yet in force
     page = list(selectors.household_list_for(user=county_manager, filters=HouseholdFilter()))
     with CaptureQueriesContext(connection) as queries:
         rows = selectors.household_page_rows(households=page, on=ON)
@@ -171,7 +157,7 @@ def test_household_detail_is_404_outside_the_jurisdiction() -> None:
         selectors.person_get_for(user=worker, person_id=members(household)[0].pk)
     with pytest.raises(Http404):
         selectors.membership_get_for(user=worker, membership_id=Membership.objects.get(household=household).pk)
-    enrollment = enrol(household, "dibao", dt.date(2024, 1, 1))
+    enrollment = factories.make_enrollment(household, "dibao", dt.date(2024, 1, 1))
     with pytest.raises(Http404):
         selectors.enrollment_get_for(user=worker, enrollment_id=enrollment.pk)
 
@@ -180,8 +166,8 @@ def test_household_detail_collects_current_and_past(county_manager: User) -> Non
     household = factories.make_household(factories.VILLAGE_A1, members=3, head_name="吴一")
     head, spouse, son = members(household)
     Membership.objects.filter(person=son).update(valid_to=dt.date(2025, 1, 1))
-    ended = enrol(household, "dibao", dt.date(2023, 1, 1), valid_to=dt.date(2024, 12, 31))
-    current = enrol(household, "marginal", dt.date(2025, 1, 1))
+    ended = factories.make_enrollment(household, "dibao", dt.date(2023, 1, 1), valid_to=dt.date(2024, 12, 31))
+    current = factories.make_enrollment(household, "marginal", dt.date(2025, 1, 1))
     detail = selectors.household_detail_for(user=county_manager, household_id=household.pk, on=ON)
     assert detail.head == head
     assert [m.person for m in detail.members] == [head, spouse]

@@ -56,21 +56,6 @@ def logged_in(client: Client, role: Role, region_code: str | None = None) -> Use
     return user
 
 
-def enrol(
-    household: Household,
-    category: str,
-    valid_from: dt.date,
-    valid_to: dt.date | None = None,
-    person: Person | None = None,
-    **fields: object,
-) -> CategoryEnrollment:
-    enrollment = CategoryEnrollment.objects.create(
-        household=household, category=category, valid_from=valid_from, valid_to=valid_to, person=person, **fields
-    )
-    tally.rebuild(villages=[household.region_id])  # written directly, not by a service
-    return enrollment
-
-
 def head_of(household: Household) -> Person:
     return Membership.objects.get(household=household, relation="head").person
 
@@ -150,10 +135,10 @@ def test_list_filters_by_region_category_and_status(client: Client) -> None:
     closed = factories.make_household(factories.VILLAGE_A1)
     Household.objects.filter(pk=closed.pk).update(status="closed")
     tally.rebuild(villages=[closed.region_id])
-    enrol(a1_dibao, "dibao", dt.date(2024, 1, 1))
-    enrol(a2_dibao, "dibao", dt.date(2024, 1, 1))
-    enrol(a1_marginal, "marginal", dt.date(2024, 1, 1))
-    enrol(a1_former, "dibao", dt.date(2024, 1, 1), valid_to=today - dt.timedelta(days=1))
+    factories.make_enrollment(a1_dibao, "dibao", dt.date(2024, 1, 1))
+    factories.make_enrollment(a2_dibao, "dibao", dt.date(2024, 1, 1))
+    factories.make_enrollment(a1_marginal, "marginal", dt.date(2024, 1, 1))
+    factories.make_enrollment(a1_former, "dibao", dt.date(2024, 1, 1), valid_to=today - dt.timedelta(days=1))
     logged_in(client, Role.COUNTY_MANAGER)
 
     html = get_page(client, LIST, category="dibao")
@@ -203,7 +188,7 @@ def test_list_refuses_a_region_outside_the_jurisdiction_in_chinese(client: Clien
 def test_list_paginates_by_twenty_and_keeps_filters_in_pager_links(client: Client) -> None:
     households = [factories.make_household(factories.VILLAGE_A1) for _ in range(23)]
     for household in households:
-        enrol(household, "dibao", dt.date(2024, 1, 1))
+        factories.make_enrollment(household, "dibao", dt.date(2024, 1, 1))
     factories.make_household(factories.VILLAGE_A1)  # not 低保: filtered out
     logged_in(client, Role.COUNTY_MANAGER)
 
@@ -299,8 +284,8 @@ def test_list_empty_states_are_chinese(client: Client) -> None:
 def test_list_page_query_count_does_not_grow_with_rows(client: Client) -> None:
     for index in range(25):
         household = factories.make_household(factories.VILLAGE_A1 if index % 2 else factories.VILLAGE_A2, members=3)
-        enrol(household, "dibao", dt.date(2024, 1, 1))
-        enrol(household, "relapse_watch", dt.date(2024, 1, 1))
+        factories.make_enrollment(household, "dibao", dt.date(2024, 1, 1))
+        factories.make_enrollment(household, "relapse_watch", dt.date(2024, 1, 1))
     user = logged_in(client, Role.COUNTY_MANAGER)
     user.refresh_from_db()
     with CaptureQueriesContext(connection) as queries:
@@ -333,7 +318,7 @@ def test_detail_shows_facts_members_categories_and_history(client: Client) -> No
         period="month",
         valid_from=dt.date(2024, 1, 1),
     )
-    enrol(
+    factories.make_enrollment(
         household,
         "dibao",
         dt.date(2023, 1, 1),
@@ -342,7 +327,7 @@ def test_detail_shows_facts_members_categories_and_history(client: Client) -> No
         decision_number="榆民低〔2023〕8号",
         end_reason="收入超过标准",
     )
-    enrol(household, "marginal", dt.date(2025, 1, 1))
+    factories.make_enrollment(household, "marginal", dt.date(2025, 1, 1))
     Membership.objects.filter(pk=child.pk).update(valid_to=dt.date(2025, 9, 1))
     Person.objects.filter(pk=child.person_id).update(status="moved_out")
     logged_in(client, Role.COUNTY_MANAGER)
@@ -382,7 +367,7 @@ def test_detail_outside_jurisdiction_is_404_like_missing(client: Client) -> None
 @pytest.mark.parametrize("role", [Role.TOWNSHIP_REVIEWER, Role.DEPARTMENT_USER, Role.SUPERVISOR])
 def test_roles_without_edit_right_see_no_edit_controls(client: Client, role: Role) -> None:
     household = factories.make_household(factories.VILLAGE_A1)
-    enrollment = enrol(household, "dibao", dt.date(2024, 1, 1))
+    enrollment = factories.make_enrollment(household, "dibao", dt.date(2024, 1, 1))
     logged_in(client, role)
     html = get_page(client, f"/registry/households/{household.pk}/")
     for control in ("修改家庭信息", "新增成员", "纳入类别", "办理退出", "迁出/死亡", "/edit/"):
@@ -396,7 +381,7 @@ def test_roles_without_edit_right_are_refused_with_403_in_chinese(client: Client
     household = factories.make_household(factories.VILLAGE_A1)
     person = head_of(household)
     membership = Membership.objects.get(person=person)
-    enrollment = enrol(household, "dibao", dt.date(2024, 1, 1))
+    enrollment = factories.make_enrollment(household, "dibao", dt.date(2024, 1, 1))
     logged_in(client, role)
     urls = [
         "/registry/households/new/",
@@ -420,7 +405,7 @@ def test_every_page_about_a_record_outside_the_jurisdiction_is_404(client: Clien
     elsewhere = factories.make_household(factories.VILLAGE_B1)
     person = head_of(elsewhere)
     membership = Membership.objects.get(person=person)
-    enrollment = enrol(elsewhere, "dibao", dt.date(2024, 1, 1))
+    enrollment = factories.make_enrollment(elsewhere, "dibao", dt.date(2024, 1, 1))
     logged_in(client, Role.TOWNSHIP_OFFICER)  # 北关: may edit and reveal, but not in 锦纶
     urls = [
         f"/registry/households/{elsewhere.pk}/edit/",
@@ -791,7 +776,7 @@ def test_edit_member_refuses_a_second_head(client: Client) -> None:
 def test_membership_end_moves_a_member_out_and_keeps_history(client: Client) -> None:
     household = factories.make_household(factories.VILLAGE_A1, members=3)
     son = Membership.objects.get(household=household, relation="son")
-    enrol(household, "tekun", dt.date(2024, 1, 1), person=son.person)
+    factories.make_enrollment(household, "tekun", dt.date(2024, 1, 1), person=son.person)
     logged_in(client, Role.VILLAGE_INFO_WORKER)
     html = get_page(client, f"/registry/memberships/{son.pk}/end/")
     assert "仍在以下个人救助类别中" in html
@@ -868,7 +853,7 @@ def test_enrollment_start_and_end_through_the_pages(client: Client) -> None:
 
 def test_enrollment_start_refuses_a_second_status_in_chinese(client: Client) -> None:
     household = factories.make_household(factories.VILLAGE_A1)
-    enrol(household, "dibao", dt.date(2024, 1, 1))
+    factories.make_enrollment(household, "dibao", dt.date(2024, 1, 1))
     logged_in(client, Role.TOWNSHIP_OFFICER)
     form_page = get_page(client, f"/registry/households/{household.pk}/enrollments/new/")
     assert "低保·整户</span>（2024-01-01起）" in form_page
@@ -896,7 +881,7 @@ def test_enrollment_subject_must_be_a_current_member(client: Client) -> None:
 
 def test_enrollment_end_before_start_is_refused(client: Client) -> None:
     household = factories.make_household(factories.VILLAGE_A1)
-    enrollment = enrol(household, "dibao", dt.date(2024, 1, 1))
+    enrollment = factories.make_enrollment(household, "dibao", dt.date(2024, 1, 1))
     logged_in(client, Role.TOWNSHIP_OFFICER)
     html = post_page(client, f"/registry/enrollments/{enrollment.pk}/end/", {"on": "2023-01-01", "reason": "x"})
     assert "不能早于起始日期2024-01-01" in field_errors(html, "id_on")
@@ -904,7 +889,7 @@ def test_enrollment_end_before_start_is_refused(client: Client) -> None:
 
 def test_pages_render_only_the_queries_they_need(client: Client) -> None:
     household = factories.make_household(factories.VILLAGE_A1, members=4)
-    enrol(household, "dibao", dt.date(2024, 1, 1))
+    factories.make_enrollment(household, "dibao", dt.date(2024, 1, 1))
     logged_in(client, Role.COUNTY_MANAGER)
     from django.db import connection
 
