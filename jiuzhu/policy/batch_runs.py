@@ -90,10 +90,19 @@ def _raw_queries(region_code: str, as_of: dt.date) -> dict[str, tuple[str, list[
         "WHERE h.status = 'active' AND h.region_id LIKE %s "
         "AND i.valid_from <= %s AND (i.valid_to IS NULL OR i.valid_to >= %s)"
     )
+    # 低保 of the whole household (person NULL) and the 脱贫人口 / 建档立卡 flags of the household or a member.
+    enrollments = (
+        "SELECT e.household_id, e.category, e.person_id, e.valid_from, CAST(e.amount_month AS TEXT) "
+        "FROM registry_categoryenrollment e JOIN registry_household h ON h.id = e.household_id "
+        "WHERE h.status = 'active' AND h.region_id LIKE %s "
+        "AND e.category IN ('dibao', 'former_poor', 'registered_poor') "
+        "AND e.valid_from <= %s AND (e.valid_to IS NULL OR e.valid_to >= %s)"
+    )
     return {
         "households": (households, [like]),
         "members": (members, [like, day, day]),
         "incomes": (incomes, [like, day, day]),
+        "enrollments": (enrollments, [like, day, day]),
     }
 
 
@@ -117,6 +126,7 @@ def registry_tables(*, region_code: str, as_of: dt.date) -> dict[str, pa.Table]:
     household_rows = _fetch(*queries["households"])
     member_rows = _fetch(*queries["members"])
     income_rows = _fetch(*queries["incomes"])
+    enrollment_rows = _fetch(*queries["enrollments"])
 
     current: dict[tuple[int, int], dict[str, Any]] = {}
     households: dict[int, dict[str, Any]] = {}
@@ -135,6 +145,14 @@ def registry_tables(*, region_code: str, as_of: dt.date) -> dict[str, pa.Table]:
             "emergency_kind": None,
             "emergency_loss": None,
             "emergency_expenses": None,
+            # household.dibao_enrollment: filled below from the registry's 低保 enrollments.
+            "dibao_since": None,
+            "dibao_amount_month": None,
+            "dibao_registered_poor": None,
+            # The registry records no 渐退 or exit under way (no field for its reason or start): null, so
+            # the batch computes every household as it would a case without ``phase_out``.
+            "dibao_phase_out_reason": None,
+            "dibao_phase_out_start": None,
             **{f"income_{t}": None for t in INCOME_TYPES},
             **{f"expense_{t}": None for t in EXPENSE_TYPES},
         }
@@ -167,6 +185,16 @@ def registry_tables(*, region_code: str, as_of: dt.date) -> dict[str, pa.Table]:
         }
         members.append(member)
         current[(hid, pid)] = member
+    flagged = {hid for hid, category, _, _, _ in enrollment_rows if category != "dibao"}
+    for hid, category, pid, since, amount in enrollment_rows:
+        household = households.get(hid)
+        if household is None or category != "dibao" or pid is not None:
+            continue  # a flag, or 单人保 (one member's 低保): not the household's enrollment
+        household["dibao_since"] = since if isinstance(since, dt.date) else dt.date.fromisoformat(str(since))
+        # The amount is recorded on the enrollment when it was entered with one; else it stays unknown.
+        household["dibao_amount_month"] = _decimal(amount)
+        # Like disabilities, the registry records a 脱贫人口 / 建档立卡 flag where there is one: none means not.
+        household["dibao_registered_poor"] = hid in flagged
     for hid, pid, kind, period, amount in income_rows:
         target = households.get(hid) if pid is None else current.get((hid, pid))
         if target is None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from jiuzhu.rules.case import EXPENSE_TYPES, INCOME_TYPES, Case, Money
+from jiuzhu.rules.case import EXPENSE_TYPES, INCOME_TYPES, Case, Money, enrollment_inputs
 from jiuzhu.rules.compile_ibis import KEY, OUTPUT_COLUMNS, BatchTables, Materialise, PlanGroup, compile_plan
 from jiuzhu.rules.params import Library, ParameterSet, default_library, resolve
 from jiuzhu.rules.programmes import build_programmes
@@ -36,6 +36,12 @@ HOUSEHOLDS_SCHEMA = pa.schema(
         ("emergency_kind", pa.string()),
         ("emergency_loss", MONEY),
         ("emergency_expenses", MONEY),
+        # household.dibao_enrollment (all null: the case has none); see case.enrollment_inputs
+        ("dibao_since", pa.date32()),
+        ("dibao_amount_month", MONEY),
+        ("dibao_registered_poor", pa.bool_()),
+        ("dibao_phase_out_reason", pa.string()),
+        ("dibao_phase_out_start", pa.date32()),
         *[(f"income_{t}", MONEY) for t in INCOME_TYPES],
         *[(f"expense_{t}", MONEY) for t in EXPENSE_TYPES],
     ]
@@ -134,6 +140,7 @@ def tables_from_cases(cases: Sequence[tuple[int, Case]]) -> ArrowTables:
                 "emergency_kind": h.emergency.kind if h.emergency else None,
                 "emergency_loss": h.emergency.loss if h.emergency else None,
                 "emergency_expenses": h.emergency.expenses if h.emergency else None,
+                **enrollment_inputs(h.dibao_enrollment),
                 **annual_by_type(h.incomes, INCOME_TYPES, "income_"),
                 **annual_by_type(h.expenses, EXPENSE_TYPES, "expense_"),
             }

@@ -67,6 +67,7 @@ EMERGENCY_KINDS = ("emergency", "expense")
 OBLIGOR_STATUS = ("tekun", "dibao", "low_income", "registered_poor", "none")
 VEHICLE_TYPES = ("car", "motorcycle", "disability_vehicle", "electric_bike", "farm_vehicle", "other")
 VEHICLE_PURPOSES = ("private", "livelihood")
+PHASE_OUT_REASONS = ("employment", "voluntary")
 # Amounts (and numeric overlay values) must stay below this: two decimals then fit Decimal's 28 digits.
 MONEY_LIMIT = Decimal(10) ** 15
 # A number written as a string: JSON's own grammar in ASCII digits (not Decimal's "1_000", "NaN" or "１２").
@@ -185,6 +186,30 @@ class Emergency:
 
 
 @dataclass(frozen=True)
+class DibaoEnrollment:
+    """The household is (or, during 渐退, was until lately) enrolled in 低保: an optional jiuzhu extension
+    (docs/case-format.md, ``household.dibao_enrollment``). ``None`` fields are unknown."""
+
+    since: dt.date
+    amount_month: Decimal | None  # the monthly 低保金 paid before the 渐退 or exit
+    registered_poor: bool | None  # 建档立卡贫困户 / 脱贫户 (脱贫人口)
+    phase_out_reason: str | None  # employment | voluntary; None: no 渐退 or exit under way
+    phase_out_start: dt.date | None
+
+
+def enrollment_inputs(enrollment: DibaoEnrollment | None) -> dict[str, Any]:
+    """``household.dibao_enrollment`` as the rules read it: household inputs named like the batch columns
+    (``rules.batch.HOUSEHOLDS_SCHEMA``); all ``None`` when the case has no enrollment."""
+    return {
+        "dibao_since": enrollment.since if enrollment else None,
+        "dibao_amount_month": enrollment.amount_month if enrollment else None,
+        "dibao_registered_poor": enrollment.registered_poor if enrollment else None,
+        "dibao_phase_out_reason": enrollment.phase_out_reason if enrollment else None,
+        "dibao_phase_out_start": enrollment.phase_out_start if enrollment else None,
+    }
+
+
+@dataclass(frozen=True)
 class Household:
     members: tuple[Member, ...]
     incomes: tuple[Money, ...] | None
@@ -192,6 +217,7 @@ class Household:
     assets: Assets | None
     obligors: tuple[Obligor, ...] | None
     emergency: Emergency | None
+    dibao_enrollment: DibaoEnrollment | None = None
 
 
 @dataclass(frozen=True)
@@ -466,9 +492,44 @@ def _emergency(raw: object, key: str) -> Emergency:
     )
 
 
-def _household(raw: object) -> Household:
+def _dibao_enrollment(raw: object, key: str, as_of: dt.date) -> DibaoEnrollment:
+    data = _require_map(raw, key)
+    _only(data, key, ("since", "amount_month", "registered_poor", "phase_out"))
+    if "since" not in data:
+        raise CaseError(f"{key}.since", "缺少必填字段（纳入低保的日期）")
+    since = _date(data["since"], f"{key}.since")
+    if since > as_of:
+        raise CaseError(f"{key}.since", f"纳入低保日期 {since} 晚于计算日期 {as_of}")
+    reason, start = None, None
+    if "phase_out" in data:
+        phase_key = f"{key}.phase_out"
+        phase = _require_map(data["phase_out"], phase_key)
+        _only(phase, phase_key, ("reason", "start"))
+        for required in ("reason", "start"):
+            if required not in phase:
+                raise CaseError(f"{phase_key}.{required}", "缺少必填字段")
+        reason = _enum(phase["reason"], f"{phase_key}.reason", PHASE_OUT_REASONS)
+        start = _date(phase["start"], f"{phase_key}.start")
+        if start < since:
+            raise CaseError(f"{phase_key}.start", f"渐退（退出）开始日期 {start} 早于纳入低保日期 {since}")
+        if start > as_of:
+            raise CaseError(f"{phase_key}.start", f"渐退（退出）开始日期 {start} 晚于计算日期 {as_of}")
+    return DibaoEnrollment(
+        since=since,
+        amount_month=_money(data["amount_month"], f"{key}.amount_month") if "amount_month" in data else None,
+        registered_poor=_bool(data["registered_poor"], f"{key}.registered_poor") if "registered_poor" in data else None,
+        phase_out_reason=reason,
+        phase_out_start=start,
+    )
+
+
+def _household(raw: object, as_of: dt.date) -> Household:
     data = _require_map(raw, "household")
-    _only(data, "household", ("members", "incomes", "expenses", "assets", "obligors", "emergency"))
+    _only(
+        data,
+        "household",
+        ("members", "incomes", "expenses", "assets", "obligors", "emergency", "dibao_enrollment"),
+    )
     if "members" not in data:
         raise CaseError("household.members", "缺少必填字段")
     raw_members = _list(data["members"], "household.members")
@@ -490,6 +551,9 @@ def _household(raw: object) -> Household:
         assets=_assets(data["assets"], "household.assets") if "assets" in data else None,
         obligors=_obligors(data["obligors"], "household.obligors") if "obligors" in data else None,
         emergency=_emergency(data["emergency"], "household.emergency") if "emergency" in data else None,
+        dibao_enrollment=_dibao_enrollment(data["dibao_enrollment"], "household.dibao_enrollment", as_of)
+        if "dibao_enrollment" in data
+        else None,
     )
 
 
@@ -552,7 +616,7 @@ def case_from_dict(raw: object, *, as_of: dt.date | None = None, programmes: Seq
         area=_enum(data["area"], "area", AREAS) if "area" in data else None,
         programmes=chosen,
         parameters=overlay,
-        household=_household(data["household"]),
+        household=_household(data["household"], as_of),
     )
 
 

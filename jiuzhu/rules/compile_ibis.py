@@ -76,6 +76,7 @@ OUTPUT_COLUMNS = (
     "basic_standard_month",
     "care_standard_month",
     "line_month",
+    "exit_award",  # 低保: the one-off sum on a voluntary exit (a pack's 主动退出 award)
 )
 
 Materialise = Callable[[ir.Table], ir.Table]
@@ -214,6 +215,8 @@ def _shape(node: e.Node, level_of: Callable[[e.Step], str]) -> tuple[Any, ...]:
             return ("input", node.entity, node.field)
         if isinstance(node, e.AgeAtLeast):
             return ("age", node.entity)
+        if isinstance(node, e.WithinMonths):
+            return ("within_months", node.entity, node.field)
         if isinstance(node, e.Ref):
             return ("ref", node.step.name, level_of(node.step))
         if isinstance(node, e.Aggregate):
@@ -256,7 +259,20 @@ def _slot_values(nodes: Groups, as_of: Mapping[int, dt.date]) -> Groups | None:
             years = _years(node)
             values[g] = None if years is None else e.age_cutoff(as_of[g], years)
         return values
+    if isinstance(first, e.WithinMonths):  # both bounds: they identify an aggregate's values
+        low, high = _window_values(nodes, as_of)
+        return {g: (low[g], high[g]) for g in nodes}
     return None
+
+
+def _window_values(nodes: Groups, as_of: Mapping[int, dt.date]) -> tuple[Groups, Groups]:
+    """Per-group bounds of aligned ``WithinMonths`` nodes: the earliest date still in the period, and
+    the as-of date (both computed here, in Python; the plan only compares the date column with them)."""
+    low: Groups = {}
+    for g, node in nodes.items():
+        months = node.months.value if isinstance(node.months, (e.Lit, e.Param)) else None
+        low[g] = None if months is None else e.month_window_start(as_of[g], int(months))
+    return low, {g: as_of[g] for g in nodes}
 
 
 def _slot_key(values: Groups, tag: str) -> tuple[Any, ...]:
@@ -504,6 +520,17 @@ class Plan:
                 slot = self._slot(values, tag)
                 return max(base, self._household_column(slot.column, level, -1, reads))
             return base
+        if isinstance(first, e.WithinMonths):
+            found = base
+            if first.entity == e.HOUSEHOLD:
+                found = max(found, self._household_input(first.field, level, reads))
+            else:
+                reads.columns.add(first.field)
+            for values in _window_values(nodes, self.as_of):
+                if not _uniform(values):
+                    slot = self._slot(values, "date")
+                    found = max(found, self._household_column(slot.column, level, -1, reads))
+            return found
         if isinstance(first, e.Input):
             if first.entity == e.HOUSEHOLD:
                 return max(base, self._household_input(first.field, level, reads))
@@ -590,6 +617,10 @@ class Plan:
             return self._slot_value(nodes, _tag(first.value), level, table)
         if isinstance(first, e.AgeAtLeast):
             return table.birth_date <= self._slot_value(nodes, "date", level, table)
+        if isinstance(first, e.WithinMonths):
+            date = table[_h(first.field) if first.entity != level else first.field]
+            low, high = (self._date_bound(values, table) for values in _window_values(nodes, self.as_of))
+            return (date >= low) & (date <= high)
         if isinstance(first, e.Input):
             if first.field == "is_first":
                 return table[MEMBER_KEY] == 0
@@ -655,6 +686,12 @@ class Plan:
         if _uniform(values):
             return _literal(next(iter(values.values())), tag)
         return table[self.slots[_slot_key(values, tag)].column]
+
+    def _date_bound(self, values: Groups, table: ir.Table) -> ir.Value:
+        """A per-group date: a literal when every group has the same, else its slot column."""
+        if _uniform(values):
+            return _literal(next(iter(values.values())), "date")
+        return table[self.slots[_slot_key(values, "date")].column]
 
     def _inline_money_sum(self, node: e.MoneySum, level: str, table: ir.Table) -> ir.Value:
         """A member's own incomes, or the household's expenses (at any level); null when undeclared."""

@@ -50,7 +50,10 @@ SAMPLE_CASE: dict[str, Any] = {
     },
 }
 # Keys a programme's ``extra`` callback adds (no step behind them to take a label from).
-EXTRA_KEY_LABELS = {"instalments": "分次发放时各次的金额（列表）"}
+EXTRA_KEY_LABELS = {
+    "instalments": "分次发放时各次的金额（列表）",
+    "phase_out_until": "渐退期的最后一日（YYYY-MM-DD；不在渐退期为 null）",
+}
 
 
 def _cell(text: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from jiuzhu.rules.case import Case, Money
+from jiuzhu.rules.case import Case, Money, enrollment_inputs
 from jiuzhu.rules.expr import EMPTY, HOUSEHOLD, MEMBER, OBLIGOR, Step, show
 from jiuzhu.rules.money import money_text
 from jiuzhu.rules.params import Library, ParameterSet, ResolvedParameter, default_library, pack_status_flags, resolve
@@ -55,6 +55,7 @@ class Context:
             "emergency_kind": household.emergency.kind if household.emergency else None,
             "emergency_loss": household.emergency.loss if household.emergency else None,
             "emergency_expenses": household.emergency.expenses if household.emergency else None,
+            **enrollment_inputs(household.dibao_enrollment),
         }
         self._member_inputs = [self._member_row(m, i) for i, m in enumerate(self.members)]
 
@@ -199,6 +200,8 @@ def _programme_result(ctx: Context, programme: Programme) -> dict[str, Any]:
         "reasons": [],
         "amount_month": money_text(amount) if eligible and amount is not None else "0.00",
     }
+    # programme-specific output from step values; its "reasons", if any, follow the conditions' reasons
+    extra = dict(programme.extra(ctx)) if programme.extra is not None else {}  # noqa: S610 - not QuerySet.extra
     texts = {k: ("未知" if v is None else v) for k, v in formatted.items()}
     for condition in programme.conditions:
         outcome, _ = ctx.household_values[condition.step.name]
@@ -207,6 +210,7 @@ def _programme_result(ctx: Context, programme: Programme) -> dict[str, Any]:
         template = condition.true_text if outcome else condition.false_text
         if template:
             result["reasons"].append(template.format(**texts))
+    result["reasons"].extend(extra.pop("reasons", []))
     if eligible is None and missing:
         result["reasons"].append("无法判断：缺少" + "、".join(sorted(missing)))
     result["reasons"].extend(programme.notes)
@@ -214,8 +218,7 @@ def _programme_result(ctx: Context, programme: Programme) -> dict[str, Any]:
     if programme.members_step is not None:
         flags = ctx.member_values[programme.members_step.name]
         result[programme.members_key] = [m.id for m, (flag, _) in zip(ctx.members, flags, strict=True) if flag]
-    if programme.extra is not None:
-        result.update(programme.extra(ctx))  # noqa: S610 - a rules callback, not Django's QuerySet.extra
+    result.update(extra)
     return result
 
 

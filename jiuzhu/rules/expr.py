@@ -215,6 +215,65 @@ class AgeAtLeast(Node):
         return value, EMPTY, f"{who}{age}周岁{'≥' if value else '<'}{int(years)}周岁"
 
 
+def _month_start(index: int) -> dt.date:
+    """The first day of month ``index`` (year × 12 + month − 1), clamped to the calendar's range."""
+    year, month = divmod(index, 12)
+    return dt.date(min(max(year, dt.MINYEAR), dt.MAXYEAR), month + 1, 1)
+
+
+def month_window_start(as_of: dt.date, months: int) -> dt.date:
+    """The earliest start date of a period of ``months`` calendar months that still covers ``as_of``.
+
+    The period counts whole months, the month it starts in being the first (a 6-month 渐退期 begun on
+    any day of March runs to the end of August): it covers ``as_of`` when it started on or after the
+    first day of the month ``months − 1`` months before the as-of month. ``months`` 0: the first day
+    of the next month (no start on or before ``as_of`` qualifies)."""
+    return _month_start(as_of.year * 12 + as_of.month - 1 - (months - 1))
+
+
+def month_window_last_day(start: dt.date, months: int) -> dt.date | None:
+    """The last day of a period of ``months`` calendar months begun on ``start`` (None: no period)."""
+    if months < 1:
+        return None
+    return _month_start(start.year * 12 + start.month - 1 + months) - dt.timedelta(days=1)
+
+
+@dataclass(eq=False)
+class WithinMonths(Node):
+    """The date ``field`` of ``entity`` lies in a period of ``months`` whole calendar months that is still
+    running on the as-of date: ``month_window_start(as_of, months) ≤ date ≤ as_of``.
+
+    Like ``AgeAtLeast``, the month arithmetic is done in Python on the as-of date, never on the data:
+    the compiled plan compares the date column with two date literals."""
+
+    entity: str
+    field: str
+    label: str
+    months: Node  # a Param or Lit holding a whole number
+
+    def __post_init__(self) -> None:
+        self.level = self.entity
+
+    def ev(self, ctx: Context, index: int) -> Result:
+        months, missing, months_text = self.months.ev(ctx, index)
+        date = ctx.input(self.entity, self.field, index)
+        who = ctx.who(self.entity, index)
+        if months is None or date is None:
+            missing = missing | ({f"{who}的{self.label}"} if date is None else set())
+            return None, frozenset(missing), f"{who}的{self.label} 未知" if ctx.trace else ""
+        earliest = month_window_start(ctx.as_of, int(months))
+        value = earliest <= date <= ctx.as_of
+        if not ctx.trace:
+            return value, EMPTY, ""
+        inside = "在" if value else "不在"
+        return (
+            value,
+            EMPTY,
+            f"{who}的{self.label} {date.isoformat()} {inside} {earliest.isoformat()} 至 {ctx.as_of.isoformat()} 之间"
+            f"（{months_text}，按整月计，开始之月为第一个月）",
+        )
+
+
 @dataclass(eq=False)
 class Ref(Node):
     """The value of a named step computed earlier."""

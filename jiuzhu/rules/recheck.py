@@ -18,6 +18,7 @@ from jiuzhu.rules.case import (
     INCOME_TYPES,
     Assets,
     Case,
+    DibaoEnrollment,
     Disability,
     Emergency,
     Household,
@@ -97,6 +98,17 @@ def case_from_rows(
         if household["emergency_kind"]
         else None
     )
+    enrollment = (
+        DibaoEnrollment(
+            since=household["dibao_since"],
+            amount_month=None if household["dibao_amount_month"] is None else Decimal(household["dibao_amount_month"]),
+            registered_poor=household["dibao_registered_poor"],
+            phase_out_reason=household["dibao_phase_out_reason"],
+            phase_out_start=household["dibao_phase_out_start"],
+        )
+        if household.get("dibao_since") is not None
+        else None
+    )
     obligor_rows = sorted(obligors, key=lambda o: int(o["obligor_index"]))
     return Case(
         region=household["region"],
@@ -125,6 +137,7 @@ def case_from_rows(
             if household["obligors_declared"]
             else None,
             emergency=emergency,
+            dibao_enrollment=enrollment,
         ),
     )
 

@@ -15,7 +15,7 @@ from jiuzhu.core.errors import DomainError
 from jiuzhu.core.testing import factories
 from jiuzhu.policy.batch_runs import policy_run, registry_tables
 from jiuzhu.policy.models import BatchResult, BatchRun
-from jiuzhu.registry.models import Household, Income
+from jiuzhu.registry.models import CategoryEnrollment, Household, Income
 from jiuzhu.rules.params import default_library, resolve
 from jiuzhu.rules.recheck import RecheckMismatch, recheck
 
@@ -71,6 +71,32 @@ def test_snapshot_reads_members_and_incomes_in_force() -> None:
     assert [m["relation"] for m in members] == ["head", "spouse"]
     assert members[0]["income_wage"] == Decimal("3600.00")
     assert members[0]["disability_type"] == "none"
+
+
+def test_snapshot_carries_the_dibao_enrollment_but_no_phase_out() -> None:
+    """低保 enrollments give the start date and, when recorded, the amount; a 建档立卡 flag marks the
+    household; the registry holds no 渐退, so the phase-out columns stay null (computed as today)."""
+    enrolled = _poor_household("300.00")
+    CategoryEnrollment.objects.create(
+        household=enrolled, category="dibao", valid_from=dt.date(2024, 3, 1), amount_month=Decimal("850.00")
+    )
+    CategoryEnrollment.objects.create(household=enrolled, category="registered_poor", valid_from=dt.date(2016, 1, 1))
+    unpriced = _poor_household("300.00")
+    CategoryEnrollment.objects.create(household=unpriced, category="dibao", valid_from=dt.date(2025, 1, 1))
+    ended = _poor_household("300.00")  # left 低保 before the date: not enrolled
+    CategoryEnrollment.objects.create(
+        household=ended, category="dibao", valid_from=dt.date(2023, 1, 1), valid_to=dt.date(2024, 12, 31)
+    )
+    rows = {r["household_id"]: r for r in registry_tables(region_code=COUNTY, as_of=AS_OF)["households"].to_pylist()}
+    assert rows[enrolled.id]["dibao_since"] == dt.date(2024, 3, 1)
+    assert rows[enrolled.id]["dibao_amount_month"] == Decimal("850.00")
+    assert rows[enrolled.id]["dibao_registered_poor"] is True
+    assert rows[unpriced.id]["dibao_amount_month"] is None
+    assert rows[unpriced.id]["dibao_registered_poor"] is False
+    assert rows[ended.id]["dibao_since"] is None
+    assert all(r["dibao_phase_out_reason"] is None and r["dibao_phase_out_start"] is None for r in rows.values())
+    # The re-check rebuilds each enrollment into its case and agrees with the batch.
+    assert policy_run(region_code=COUNTY, as_of=AS_OF, actor=system_user()).run.rechecked == 3
 
 
 def test_run_pays_the_gap_stores_the_run_and_rerunning_replaces_it(tmp_path: Path) -> None:

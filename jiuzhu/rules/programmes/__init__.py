@@ -68,7 +68,7 @@ def _build_all(parameters: ParameterSet) -> dict[str, Programme]:
     tekun = build_tekun(p, common, asset_test)
     assert tekun.members_step is not None
     dibao = build_dibao(p, common, asset_test, tekun.members_step)
-    qualifies = _step(dibao, "dibao.qualifies")
+    qualifies = _step(dibao, "dibao.household_covered")  # 低保 (渐退期 included) comes before 低保边缘
     enrolled = _step(dibao, "dibao.enrolled_member")
     marginal = build_marginal(p, common, qualifies, asset_test)
     programmes = {
@@ -78,7 +78,7 @@ def _build_all(parameters: ParameterSet) -> dict[str, Programme]:
         "rigid_expense": build_rigid_expense(p, common, asset_test, dibao.eligible, tekun.eligible, marginal.eligible),
         "temporary_assistance": build_temporary_assistance(p, common),
         "disability_subsidies": build_disability_subsidies(p, enrolled, marginal.eligible),
-        "elderly_allowance": build_elderly_allowance(p),
+        "elderly_allowance": build_elderly_allowance(p, enrolled, tekun.members_step, marginal.eligible),
         "child_allowance": build_child_allowance(p, enrolled),
         "free_electricity": build_free_electricity(p, dibao.eligible, tekun.eligible),
     }

@@ -1,6 +1,11 @@
 """特困人员救助供养: no labour capacity, no source of living, no obligor able to support; the basic
 standard (≥ 1.3 × 低保标准 or the published figure) plus the care standard by self-care ability.
 
+Where a published basic standard includes the person's 城乡居民基础养老金 and the notice names the lower
+财政补助标准 (合肥县域 2023-07-01: 13744 元/年, 其中财政补助标准 12359 元; DOMAIN.md §2.7), the 特困 payment pays the
+财政补助标准 and ``basic_standard_month`` still shows the whole standard. Where the pack says so (宣政秘〔2024〕25号),
+the 全自理 care standard is capped at the local 重度残疾人护理补贴标准.
+
 Sources: 社会救助暂行办法第十四条; 民发〔2021〕43号《特困人员认定办法》第五、六、八、二十一、二十二条.
 """
 
@@ -24,11 +29,13 @@ from jiuzhu.rules.expr import (
     member_any,
     member_count,
     member_sum,
+    minimum,
     obligor_all,
 )
 from jiuzhu.rules.money import FEN_HALF_UP
 from jiuzhu.rules.programmes.base import Condition, Parameters, Programme, lit_years
 from jiuzhu.rules.programmes.common import TWELVE, Common, area, member
+from jiuzhu.rules.programmes.disability_subsidies import care_subsidy_amount
 
 SOURCE = "社会救助暂行办法第十四条；民发〔2021〕43号《特困人员认定办法》"
 LEVELS = ("full", "partial", "none")
@@ -41,6 +48,26 @@ def _basic_month(p: Parameters, setting: str) -> Node:
         return DivRound(p.money(name, "元/人·年"), TWELVE, FEN_HALF_UP)
     formula = p.number("tekun.basic_standard.multiplier") * p.money(f"dibao.standard.{setting}", "元/人·年")
     return DivRound(formula, TWELVE, p.rounding("tekun.basic_standard.rounding", "none"))
+
+
+def _subsidy_used(p: Parameters, setting: str) -> bool:
+    """A published 财政补助标准 applies: it is set and the published standard it belongs to is in use (the
+    case overlays neither the standard's formula inputs alone nor the standard alone)."""
+    figure = f"tekun.basic_standard.{setting}"
+    name = f"tekun.basic_standard.subsidy.{setting}"
+    inputs = ("tekun.basic_standard.multiplier", f"dibao.standard.{setting}")
+    return p.published(figure, inputs) is not None and p.published(name, (figure, *inputs)) is not None
+
+
+def _subsidy_month(p: Parameters, setting: str) -> Node:
+    """The 财政补助标准 paid where the published standard includes the 基础养老金; else the whole standard."""
+    if not _subsidy_used(p, setting):
+        return _basic_month(p, setting)
+    return DivRound(p.money(f"tekun.basic_standard.subsidy.{setting}", "元/人·年"), TWELVE, FEN_HALF_UP)
+
+
+def _has_subsidy(p: Parameters) -> bool:
+    return any(_subsidy_used(p, setting) for setting in ("urban", "rural"))
 
 
 def _care_annual(p: Parameters, setting: str, level: str) -> Node | None:
@@ -161,6 +188,14 @@ def build_tekun(p: Parameters, c: Common, asset_test: Step) -> Programme:
         If(area().eq("urban"), _basic_month(p, "urban"), _basic_month(p, "rural")),
     )
     notes = []
+    paid = basic
+    if _has_subsidy(p):
+        paid = Step(
+            "tekun.subsidy_standard_month",
+            "特困人员基本生活费财政补助标准（月，实际发放）",
+            If(area().eq("urban"), _subsidy_month(p, "urban"), _subsidy_month(p, "rural")),
+        )
+        notes.append("本地公布的特困人员基本生活标准含本人城乡居民基础养老金，特困供养金按其中的财政补助标准发放")
     if _has_care_parameters(p):
         self_care = member("self_care", "生活自理能力")
         setting = member("care_setting", "供养方式")
@@ -169,7 +204,11 @@ def build_tekun(p: Parameters, c: Common, asset_test: Step) -> Programme:
             inst = _care_annual(p, "institutional", level)
             home = _care_annual(p, "home_based", level)
             missing = p.money(f"tekun.care_standard.{level}", "元/人·年")
-            return If(setting.eq("institutional"), inst or missing, home or missing)
+            value: Node = If(setting.eq("institutional"), inst or missing, home or missing)
+            cap = "tekun.care_standard.full_cap"
+            if level == "full" and p.raw(cap) is not None:
+                value = If(p.flag(cap), minimum(value, care_subsidy_amount(p, "元/人·年")), value)
+            return value
 
         care_annual: Node = If(
             self_care.eq("full"),
@@ -188,7 +227,7 @@ def build_tekun(p: Parameters, c: Common, asset_test: Step) -> Programme:
         "特困供养金（月）",
         If(
             eligible_member.ref(),
-            DivRound(basic.ref(), Lit(Decimal(1), "1"), rounding)
+            DivRound(paid.ref(), Lit(Decimal(1), "1"), rounding)
             + (care_member.ref() if _has_care_parameters(p) else Lit(Decimal(0))),
             Lit(Decimal(0)),
         ),
@@ -231,7 +270,11 @@ def build_tekun(p: Parameters, c: Common, asset_test: Step) -> Programme:
         ],
         eligible=eligible,
         amount_month=amount,
-        outputs={"basic_standard_month": basic, "care_standard_month": care_output},
+        outputs={
+            "basic_standard_month": basic,
+            "care_standard_month": care_output,
+            **({"subsidy_standard_month": paid} if paid is not basic else {}),
+        },
         members_key="eligible_members",
         members_step=eligible_member,
         conditions=[

@@ -50,6 +50,7 @@ def test_every_catalogued_parameter_is_listed() -> None:
         case.OBLIGOR_STATUS,
         case.VEHICLE_TYPES,
         case.VEHICLE_PURPOSES,
+        case.PHASE_OUT_REASONS,
         case.MEMBER_KEYS,
     ],
 )

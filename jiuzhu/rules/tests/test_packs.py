@@ -331,7 +331,8 @@ def test_region_fallback(library: Library, district: str, chain: list[str]) -> N
     [
         ("140702", "dibao.standard.urban", "140700"),
         ("140702", "child_allowance.orphan_standard", "140000"),
-        ("140702", "dibao.phase_out.months", "140700"),
+        ("140702", "dibao.phase_out.registered_poor.months", "140700"),
+        ("140702", "dibao.phase_out.months", "000000"),
         ("140702", "dibao.assets.max_houses", "000000"),
         ("321202", "dibao.standard.rural", "321200"),
         ("610203", "marginal.line.urban", "610203"),

@@ -18,6 +18,7 @@ import ibis
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jiuzhu.rules.batch import SCENARIO, ArrowTables, Scenario, load_arrow, run_batch, tables_from_cases
 from jiuzhu.rules.case import Case, case_from_dict
@@ -46,6 +47,7 @@ OUTPUTS = (
     "basic_standard_month",
     "care_standard_month",
     "line_month",
+    "exit_award",
 )
 Rows = dict[tuple[int, str], tuple[Any, ...]]
 
@@ -62,9 +64,10 @@ def generated_cases() -> list[tuple[int, Case]]:
     @settings(
         max_examples=HOUSEHOLDS, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
     )
-    @given(case=household_case())
-    def collect(case: dict[str, Any]) -> None:
-        raw.append(case)
+    @given(data=st.data())
+    def collect(data: st.DataObject) -> None:
+        # The household's dates (渐退 and enrollment) fit the as-of date it will be evaluated on.
+        raw.append(data.draw(household_case(AS_OF_DATES[len(raw) % len(AS_OF_DATES)])))
 
     collect()
     cases = []
@@ -155,6 +158,57 @@ def test_generated_households_cover_every_outcome(expected: Rows, batch: tuple[A
     assert len(batch[1]) == len(AS_OF_DATES) * len(OVERLAYS)
     amounts = {value[1] for value in expected.values() if value[0]}
     assert any(amount > 0 for amount in amounts), "no household receives an amount: parity would prove little"
+
+
+def test_generated_households_include_phase_out(cases: list[tuple[int, Case]]) -> None:
+    """Some generated households are in a running 渐退期, some past it: both paths are compared."""
+    enrolled = [(i, case) for i, case in cases if case.household.dibao_enrollment is not None]
+    results = [evaluate_case(case, trace=False).output["results"].get("dibao") for _, case in enrolled]
+    running = [r for r in results if r is not None and r["phase_out_until"] is not None]
+    assert running, "no generated household is in a running 渐退期"
+    assert len(running) < len([r for r in results if r is not None])
+
+
+def test_phase_out_window_edges_agree() -> None:
+    """A 6-month 渐退 begun on any day of May 2025 runs to 2025-10-31 (whole months, May the first): the
+    evaluator and DuckDB agree on each side of both edges, each as-of date being its own group."""
+    household = {
+        "members": [
+            {"id": "m1", "relation": "head", "birth_date": "1980-01-01", "hukou": "urban", "labour_capacity": "full",
+             "disability": None, "serious_illness": False,
+             "incomes": [{"type": "wage", "amount": "5000", "period": "month"}]},
+        ],
+        "incomes": [],
+        "assets": {"deposits": "0", "vehicles": [], "houses": 1},
+    }  # fmt: skip
+    edges = [
+        ("2025-05-01", "2025-05-01", True),
+        ("2025-05-31", "2025-10-31", True),
+        ("2025-05-01", "2025-11-01", False),
+    ]
+    edges += [
+        ("2025-04-30", "2025-10-01", False),
+        ("2024-02-29", "2024-07-31", True),
+        ("2024-02-29", "2024-08-01", False),
+    ]
+    cases = []
+    for number, (start, as_of, _) in enumerate(edges, start=1):
+        enrollment = {
+            "since": "2020-01-01",
+            "amount_month": "700.00",
+            "phase_out": {"reason": "employment", "start": start},
+        }
+        data = {"region": "321202", "as_of": as_of, "area": "urban", "programmes": ["dibao"],
+                "household": {**household, "dibao_enrollment": enrollment}}  # fmt: skip
+        cases.append((number, case_from_dict(data)))
+    expected = evaluator_rows(cases)
+    assert [expected[(n, "dibao")][0] for n, _ in cases] == [inside for _, _, inside in edges]
+    tables = tables_from_cases(cases)
+    numbers = list(range(len(cases)))
+    tables.households = tables.households.append_column(SCENARIO, pa.array(numbers, pa.int32()))
+    scenarios = {n: Scenario(case.as_of) for n, (_, case) in zip(numbers, cases, strict=True)}
+    got = batch_rows(ibis.duckdb.connect(), tables, scenarios)  # every programme the pack runs
+    _assert_same(expected, {key: row for key, row in got.items() if key[1] == "dibao"})
 
 
 def test_duckdb_matches_the_evaluator(expected: Rows, batch: tuple[ArrowTables, dict[int, Scenario]]) -> None:
