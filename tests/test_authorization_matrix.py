@@ -50,6 +50,10 @@ PAGES = [
     Route("person_reveal", "/registry/persons/{person}/reveal/", Permission.ID_NUMBER_REVEAL),
     Route("membership_end", "/registry/memberships/{membership}/end/", Permission.REGISTRY_EDIT),
     Route("enrollment_end", "/registry/enrollments/{enrollment}/end/", Permission.REGISTRY_EDIT),
+    Route("enrollment_phase_out", "/registry/enrollments/{enrollment}/phase-out/", Permission.REGISTRY_EDIT),
+    Route(
+        "enrollment_phase_out_cancel", "/registry/enrollments/{enrollment}/phase-out/cancel/", Permission.REGISTRY_EDIT
+    ),
     Route("import_households", "/exchange/import/households/", Permission.REGISTRY_IMPORT, scoped=False),
     Route("export_households", "/exchange/export/households/", Permission.REGISTRY_EXPORT, scoped=False),
     Route("policy_packs", "/policy/", Permission.POLICY_VIEW, scoped=False),
@@ -188,6 +192,25 @@ def test_reveal_post_follows_the_matrix(client: Client, world: dict[str, Records
             response = client.post(path, {"reason": "核对身份"})
             expected = _expected(Route("reveal", path, Permission.ID_NUMBER_REVEAL), user, place)
             assert response.status_code == expected, f"{role.label} {place}"
+
+
+def test_phase_out_posts_follow_the_matrix(client: Client, world: dict[str, Records]) -> None:
+    """Recording a 渐退 (an empty form: refused on the form, nothing written) and cancelling one (none recorded:
+    refused by the service, 400) are reached only inside the jurisdiction with the edit right."""
+    answers_when_allowed = {
+        "/registry/enrollments/{enrollment}/phase-out/": 200,
+        "/registry/enrollments/{enrollment}/phase-out/cancel/": 400,
+    }
+    for role in ROLES:
+        user = factories.make_user(role)
+        client.force_login(user)
+        for place in PLACES:
+            for template, allowed in answers_when_allowed.items():
+                path = world[place].fill(template)
+                expected = _expected(Route("phase_out", path, Permission.REGISTRY_EDIT), user, place)
+                response = client.post(path, {})
+                assert response.status_code == (allowed if expected == 200 else expected), f"{role.label} {place}"
+    assert not CategoryEnrollment.objects.exclude(phase_out_reason="").exists()
 
 
 def test_api_without_a_token_is_401(client: Client, world: dict[str, Records]) -> None:

@@ -17,6 +17,8 @@ class AuditTag(StrEnum):
     MEMBERSHIP_END = "membership:end"
     ENROLLMENT_START = "enrollment:start"
     ENROLLMENT_END = "enrollment:end"
+    ENROLLMENT_PHASE_OUT_START = "enrollment:phase_out_start"
+    ENROLLMENT_PHASE_OUT_CANCEL = "enrollment:phase_out_cancel"
     REGISTRY_IMPORT = "registry:import"
     REGISTRY_EXPORT = "registry:export"
     DEMO_GENERATE = "demo:generate"
@@ -37,6 +39,8 @@ AUDIT_TAG_LABELS = {
     AuditTag.MEMBERSHIP_END: "成员迁出",
     AuditTag.ENROLLMENT_START: "纳入类别",
     AuditTag.ENROLLMENT_END: "退出类别",
+    AuditTag.ENROLLMENT_PHASE_OUT_START: "登记渐退",
+    AuditTag.ENROLLMENT_PHASE_OUT_CANCEL: "撤销渐退",
     AuditTag.REGISTRY_IMPORT: "批量导入",
     AuditTag.REGISTRY_EXPORT: "导出",
     AuditTag.DEMO_GENERATE: "生成演示数据",

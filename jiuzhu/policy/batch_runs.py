@@ -90,9 +90,11 @@ def _raw_queries(region_code: str, as_of: dt.date) -> dict[str, tuple[str, list[
         "WHERE h.status = 'active' AND h.region_id LIKE %s "
         "AND i.valid_from <= %s AND (i.valid_to IS NULL OR i.valid_to >= %s)"
     )
-    # 低保 of the whole household (person NULL) and the 脱贫人口 / 建档立卡 flags of the household or a member.
+    # 低保 of the whole household (person NULL), with any 渐退 recorded on it, and the 脱贫人口 / 建档立卡 flags
+    # of the household or a member.
     enrollments = (
-        "SELECT e.household_id, e.category, e.person_id, e.valid_from, CAST(e.amount_month AS TEXT) "
+        "SELECT e.household_id, e.category, e.person_id, e.valid_from, CAST(e.amount_month AS TEXT), "
+        "e.phase_out_reason, e.phase_out_start "
         "FROM registry_categoryenrollment e JOIN registry_household h ON h.id = e.household_id "
         "WHERE h.status = 'active' AND h.region_id LIKE %s "
         "AND e.category IN ('dibao', 'former_poor', 'registered_poor') "
@@ -114,6 +116,13 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 def _decimal(text: Any) -> Decimal | None:
     return None if text is None else Decimal(str(text)).quantize(Decimal("0.01"))
+
+
+def _date(value: Any) -> dt.date | None:
+    """A date column: a ``date`` from PostgreSQL, ISO text from SQLite."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
 
 
 def _annual(period: str, amount: Decimal) -> Decimal:
@@ -145,12 +154,11 @@ def registry_tables(*, region_code: str, as_of: dt.date) -> dict[str, pa.Table]:
             "emergency_kind": None,
             "emergency_loss": None,
             "emergency_expenses": None,
-            # household.dibao_enrollment: filled below from the registry's 低保 enrollments.
+            # household.dibao_enrollment: filled below from the registry's 低保 enrollments, the 渐退 from the
+            # reason and start recorded on the enrollment (registry.services.enrollment_phase_out_start).
             "dibao_since": None,
             "dibao_amount_month": None,
             "dibao_registered_poor": None,
-            # The registry records no 渐退 or exit under way (no field for its reason or start): null, so
-            # the batch computes every household as it would a case without ``phase_out``.
             "dibao_phase_out_reason": None,
             "dibao_phase_out_start": None,
             **{f"income_{t}": None for t in INCOME_TYPES},
@@ -185,16 +193,21 @@ def registry_tables(*, region_code: str, as_of: dt.date) -> dict[str, pa.Table]:
         }
         members.append(member)
         current[(hid, pid)] = member
-    flagged = {hid for hid, category, _, _, _ in enrollment_rows if category != "dibao"}
-    for hid, category, pid, since, amount in enrollment_rows:
+    flagged = {row[0] for row in enrollment_rows if row[1] != "dibao"}
+    for hid, category, pid, since, amount, phase_out_reason, phase_out_start in enrollment_rows:
         household = households.get(hid)
         if household is None or category != "dibao" or pid is not None:
             continue  # a flag, or 单人保 (one member's 低保): not the household's enrollment
-        household["dibao_since"] = since if isinstance(since, dt.date) else dt.date.fromisoformat(str(since))
+        household["dibao_since"] = _date(since)
         # The amount is recorded on the enrollment when it was entered with one; else it stays unknown.
         household["dibao_amount_month"] = _decimal(amount)
         # Like disabilities, the registry records a 脱贫人口 / 建档立卡 flag where there is one: none means not.
         household["dibao_registered_poor"] = hid in flagged
+        # A 渐退 recorded to begin after the date is not under way on it (a case's start may not follow as_of).
+        start = _date(phase_out_start)
+        if phase_out_reason and start is not None and start <= as_of:
+            household["dibao_phase_out_reason"] = phase_out_reason
+            household["dibao_phase_out_start"] = start
     for hid, pid, kind, period, amount in income_rows:
         target = households.get(hid) if pid is None else current.get((hid, pid))
         if target is None:

@@ -111,6 +111,13 @@ class Category(models.TextChoices):
     REFUSED_APPLICANT = "refused_applicant", "申请未获批准"
 
 
+class PhaseOutReason(models.TextChoices):
+    """Why a household is leaving 低保 under a 渐退 (case-format.md, ``dibao_enrollment.phase_out.reason``)."""
+
+    EMPLOYMENT = "employment", "就业增收"
+    VOLUNTARY = "voluntary", "主动申报退出"
+
+
 # The statuses exclude one another, deepest first (DOMAIN.md §1.1); the rest are tags and flags.
 STATUS_CATEGORIES = (Category.TEKUN, Category.DIBAO, Category.MARGINAL, Category.RIGID_EXPENSE, Category.OTHER_HARDSHIP)
 TAG_CATEGORIES = (Category.RELAPSE_WATCH,)

@@ -31,6 +31,7 @@ from jiuzhu.registry.choices import (
     HouseholdStatus,
     HukouType,
     PersonStatus,
+    PhaseOutReason,
     Relation,
     SelfCare,
     Sex,
@@ -399,6 +400,23 @@ class EnrollmentEndForm(_EndForm):
         help_text="如：家庭人均收入超过低保标准，渐退期满",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class PhaseOutForm(forms.Form):
+    """登记渐退 on a 低保 enrollment: why, and the day it began (not before the enrollment did)."""
+
+    reason = forms.ChoiceField(label="渐退原因", choices=_optional(PhaseOutReason.choices, "请选择"))
+    start = forms.DateField(label="渐退开始日期", widget=DATE_WIDGET, help_text="渐退期按整月计，开始当月为第一个月")
+
+    def __init__(self, *args: Any, began_on: dt.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.began_on = began_on
+
+    def clean_start(self) -> dt.date:
+        start: dt.date = self.cleaned_data["start"]
+        if start < self.began_on:
+            raise forms.ValidationError(f"不能早于纳入低保的日期{self.began_on:%Y-%m-%d}。")
+        return start
 
 
 class RevealForm(forms.Form):

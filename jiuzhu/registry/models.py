@@ -25,6 +25,7 @@ from jiuzhu.registry.choices import (
     IncomeType,
     Period,
     PersonStatus,
+    PhaseOutReason,
     Relation,
     SelfCare,
     Sex,
@@ -211,6 +212,13 @@ class CategoryEnrollment(models.Model):
     decision_number = models.CharField("决定文号", max_length=60, blank=True)
     note = models.CharField("备注", max_length=200, blank=True)
     end_reason = models.CharField("退出原因", max_length=200, blank=True)
+    # 渐退 (低保 only, set by services.enrollment_phase_out_start): why the household is leaving and the day it
+    # began; the rules keep paying amount_month for the pack's months (case-format.md, dibao_enrollment).
+    # The database default lets bulk inserts that name no phase-out column (imports, demo) leave it empty.
+    phase_out_reason = models.CharField(
+        "渐退原因", max_length=20, choices=PhaseOutReason.choices, blank=True, default="", db_default=""
+    )
+    phase_out_start = models.DateField("渐退开始日期", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = EffectiveDatedQuerySet.as_manager()
@@ -227,6 +235,16 @@ class CategoryEnrollment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(amount_month__isnull=True) | Q(amount_month__gte=0), name="enrollment_amount_not_negative"
+            ),
+            # A 渐退 has both its reason and its start, or neither; it cannot begin before the enrollment.
+            models.CheckConstraint(
+                condition=Q(phase_out_reason="", phase_out_start__isnull=True)
+                | Q(
+                    phase_out_reason__in=PhaseOutReason.values,
+                    phase_out_start__isnull=False,  # NULL >= valid_from would be unknown, which a CHECK lets pass
+                    phase_out_start__gte=models.F("valid_from"),
+                ),
+                name="enrollment_phase_out_complete_and_ordered",
             ),
         ]
         indexes = [

@@ -18,7 +18,7 @@ from jiuzhu.core.errors import DomainError
 from jiuzhu.core.scoping import within_jurisdiction
 from jiuzhu.regions.models import Region, RegionLevel
 from jiuzhu.registry import tally
-from jiuzhu.registry.choices import STATUS_CATEGORIES, Category, PersonStatus
+from jiuzhu.registry.choices import STATUS_CATEGORIES, Category, PersonStatus, PhaseOutReason
 from jiuzhu.registry.models import CategoryEnrollment, Household, Membership, Person
 from jiuzhu.registry.validation import FieldProblem, check_disability, check_person_identity
 
@@ -400,6 +400,10 @@ def enrollment_end(
         raise DomainError("enrollment_ended", "该认定已经终止。")
     if on < enrollment.valid_from:
         raise DomainError("enrollment_before_start", "退出日期不能早于纳入日期。")
+    if enrollment.phase_out_start is not None and on < enrollment.phase_out_start:
+        raise DomainError(
+            "enrollment_before_phase_out", f"退出日期不能早于渐退开始日期{enrollment.phase_out_start:%Y-%m-%d}。"
+        )
     enrollment.valid_to, enrollment.end_reason = on, reason
     enrollment.save(update_fields=["valid_to", "end_reason"])
     change.finish()
@@ -411,6 +415,93 @@ def enrollment_end(
         region_code=enrollment.household.region_id,
         after={"category": enrollment.category, "valid_to": str(on)},
         reason=reason,
+        channel=channel,
+    )
+    return enrollment
+
+
+def _phase_out_enrollment(actor: User, enrollment: CategoryEnrollment) -> CategoryEnrollment:
+    """The enrollment, locked and read again, once it is one a 渐退 may be recorded on or cancelled from: inside
+    the actor's jurisdiction, a whole household's 低保 (the rules read 渐退 from the household's enrollment,
+    case-format.md ``dibao_enrollment``), and not ended."""
+    enrollment = CategoryEnrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if not within_jurisdiction(actor, enrollment.household.region_id):
+        raise DomainError("enrollment_outside_jurisdiction", "该认定不在您的管辖范围内。")
+    if enrollment.category != Category.DIBAO:
+        raise DomainError("phase_out_not_dibao", f"渐退只适用于低保，该认定是“{Category(enrollment.category).label}”。")
+    if enrollment.person_id is not None:
+        raise DomainError("phase_out_not_household", "渐退按整户低保登记，个人认定（单人保）不适用。")
+    if enrollment.valid_to is not None:
+        raise DomainError("enrollment_ended", f"该低保已于{enrollment.valid_to:%Y-%m-%d}终止，不能再办理渐退。")
+    return enrollment
+
+
+def _phase_out_facts(enrollment: CategoryEnrollment) -> dict[str, Any]:
+    return {
+        "category": enrollment.category,
+        "phase_out_reason": enrollment.phase_out_reason,
+        "phase_out_start": None if enrollment.phase_out_start is None else str(enrollment.phase_out_start),
+    }
+
+
+@transaction.atomic
+def enrollment_phase_out_start(
+    *, actor: User, enrollment: CategoryEnrollment, reason: str, start: dt.date, channel: str = "web"
+) -> CategoryEnrollment:
+    """Record that a household's current 低保 is in 渐退 from ``start`` for ``reason`` (就业增收 or 主动申报退出).
+    The enrollment stays current: the rules keep paying its ``amount_month`` for the pack's months while the
+    income is above the standard; the case worker ends it (``enrollment_end``) when the 渐退期 is over."""
+    require(actor, Permission.REGISTRY_EDIT)
+    enrollment = _phase_out_enrollment(actor, enrollment)
+    if reason not in PhaseOutReason.values:
+        raise DomainError("phase_out_reason", "渐退原因只能是“就业增收”或“主动申报退出”。")
+    if enrollment.phase_out_start is not None:
+        raise DomainError(
+            "phase_out_recorded",
+            f"该低保已登记渐退（{enrollment.get_phase_out_reason_display()}，"
+            f"自{enrollment.phase_out_start:%Y-%m-%d}起）；如需更改，请先撤销渐退。",
+        )
+    if start < enrollment.valid_from:
+        raise DomainError(
+            "phase_out_before_start", f"渐退开始日期不能早于纳入低保的日期{enrollment.valid_from:%Y-%m-%d}。"
+        )
+    before = _phase_out_facts(enrollment)
+    enrollment.phase_out_reason, enrollment.phase_out_start = reason, start
+    enrollment.save(update_fields=["phase_out_reason", "phase_out_start"])
+    audit_record(
+        actor=actor,
+        tag=AuditTag.ENROLLMENT_PHASE_OUT_START,
+        subject_type="household",
+        subject_id=enrollment.household_id,
+        region_code=enrollment.household.region_id,
+        before=before,
+        after=_phase_out_facts(enrollment),
+        channel=channel,
+    )
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_phase_out_cancel(
+    *, actor: User, enrollment: CategoryEnrollment, channel: str = "web"
+) -> CategoryEnrollment:
+    """Take back a 渐退 recorded on a current 低保 (entered by mistake, or the household stays in 低保): the
+    enrollment is paid as before; the audit record keeps the reason and start that were recorded."""
+    require(actor, Permission.REGISTRY_EDIT)
+    enrollment = _phase_out_enrollment(actor, enrollment)
+    if enrollment.phase_out_start is None:
+        raise DomainError("phase_out_not_recorded", "该低保没有登记渐退，无需撤销。")
+    before = _phase_out_facts(enrollment)
+    enrollment.phase_out_reason, enrollment.phase_out_start = "", None
+    enrollment.save(update_fields=["phase_out_reason", "phase_out_start"])
+    audit_record(
+        actor=actor,
+        tag=AuditTag.ENROLLMENT_PHASE_OUT_CANCEL,
+        subject_type="household",
+        subject_id=enrollment.household_id,
+        region_code=enrollment.household.region_id,
+        before=before,
+        after=_phase_out_facts(enrollment),
         channel=channel,
     )
     return enrollment

@@ -13,4 +13,10 @@ urlpatterns = [
     path("persons/<int:person_id>/reveal/", views.person_reveal_view, name="person_reveal"),
     path("memberships/<int:membership_id>/end/", views.membership_end_view, name="membership_end"),
     path("enrollments/<int:enrollment_id>/end/", views.enrollment_end_view, name="enrollment_end"),
+    path("enrollments/<int:enrollment_id>/phase-out/", views.enrollment_phase_out_view, name="enrollment_phase_out"),
+    path(
+        "enrollments/<int:enrollment_id>/phase-out/cancel/",
+        views.enrollment_phase_out_cancel_view,
+        name="enrollment_phase_out_cancel",
+    ),
 ]

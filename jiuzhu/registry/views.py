@@ -34,6 +34,7 @@ from jiuzhu.registry.forms import (
     MembershipEndForm,
     PersonEditForm,
     PersonForm,
+    PhaseOutForm,
     RevealForm,
     add_problems,
 )
@@ -387,6 +388,62 @@ def enrollment_end_view(request: HttpRequest, enrollment_id: int) -> HttpRespons
         request,
         "registry/enrollment_end.html",
         {"form": form, "enrollment": enrollment, "household": enrollment.household},
+    )
+
+
+PHASE_OUT_PAGE = "registry/enrollment_phase_out.html"
+# Sent with a changed 渐退 by HTMX: the household page computes its entitlement again.
+PHASE_OUT_CHANGED = "phase-out-changed"
+
+
+def _phase_out_changed(request: HttpRequest, enrollment: object, household_id: int, message: str) -> HttpResponse:
+    """After a 渐退 was recorded or cancelled: by HTMX, the enrollment's 渐退 line again (and the event that
+    refreshes the entitlement); without, the household page with the confirmation."""
+    if _is_partial(request):
+        response = render(request, f"{PHASE_OUT_PAGE}#status", {"enrollment": enrollment})
+        response["HX-Trigger"] = PHASE_OUT_CHANGED
+        return response
+    return _back_to_household(request, household_id, message)
+
+
+@require_http_methods(["GET", "POST"])
+def enrollment_phase_out_view(request: HttpRequest, enrollment_id: int) -> HttpResponse:
+    """登记渐退 on a 低保 enrollment. GET: the form (by HTMX, inline on the household page; with ``?cancel``, the
+    enrollment's 渐退 line again); POST: records it."""
+    user = _user(request)
+    enrollment = selectors.enrollment_get_for(user=user, enrollment_id=enrollment_id)
+    require(user, Permission.REGISTRY_EDIT)
+    partial = _is_partial(request)
+    if request.method == "GET" and "cancel" in request.GET and partial:
+        return render(request, f"{PHASE_OUT_PAGE}#status", {"enrollment": enrollment})
+    form = PhaseOutForm(request.POST or None, began_on=enrollment.valid_from, auto_id=f"id_phase_out{enrollment.pk}_%s")
+    recorded = _submitted(
+        request,
+        form,
+        lambda: services.enrollment_phase_out_start(
+            actor=user, enrollment=enrollment, reason=form.cleaned_data["reason"], start=form.cleaned_data["start"]
+        ),
+    )
+    if recorded is not None:
+        start = form.cleaned_data["start"]
+        message = f"已登记渐退：{recorded.get_phase_out_reason_display()}，自{start.year}年{start.month}月起。"
+        return _phase_out_changed(request, recorded, recorded.household_id, message)
+    context = {"form": form, "enrollment": enrollment, "household": enrollment.household}
+    return render(request, f"{PHASE_OUT_PAGE}#phase_out_form" if partial else PHASE_OUT_PAGE, context)
+
+
+@require_http_methods(["GET", "POST"])
+def enrollment_phase_out_cancel_view(request: HttpRequest, enrollment_id: int) -> HttpResponse:
+    """撤销渐退. GET: the confirmation page (the household page asks in the browser instead); POST: cancels it.
+    A refusal (already cancelled, enrollment ended) is rendered by the middleware."""
+    user = _user(request)
+    enrollment = selectors.enrollment_get_for(user=user, enrollment_id=enrollment_id)
+    require(user, Permission.REGISTRY_EDIT)
+    if request.method == "POST":
+        cancelled = services.enrollment_phase_out_cancel(actor=user, enrollment=enrollment)
+        return _phase_out_changed(request, cancelled, cancelled.household_id, "已撤销渐退，救助待遇按未渐退测算。")
+    return render(
+        request, PHASE_OUT_PAGE, {"enrollment": enrollment, "household": enrollment.household, "cancelling": True}
     )
 
 

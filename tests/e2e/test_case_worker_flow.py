@@ -1,19 +1,23 @@
 """A township case worker's day in the browser: sign in, find a household, open it, correct a member
-(a wrong ID is refused in Chinese), import a spreadsheet with a bad row (the row is named), export."""
+(a wrong ID is refused in Chinese), record a 低保 渐退, import a spreadsheet with a bad row (the row is named),
+export."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from jiuzhu.accounts.models import Role
 from jiuzhu.audit.models import AuditEvent
 from jiuzhu.core.testing import factories
-from jiuzhu.registry.models import Household, Person
+from jiuzhu.registry.models import CategoryEnrollment, Household, Income, Person
 from tests.e2e.conftest import screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -80,6 +84,53 @@ def test_case_worker_finds_opens_and_corrects_a_household(page: Page, live_serve
     expect(page.locator("body")).to_contain_text(head.id_number)
     assert AuditEvent.objects.filter(tag="person:id_number_reveal", reason="核对户籍信息").count() == 1
     screenshot(page, "e2e-05-reveal")
+
+
+def test_case_worker_records_a_dibao_phase_out(page: Page, live_server: object) -> None:
+    """The head found work and the income is over the standard: the officer records a 渐退 on the household's
+    低保 in its row, and the entitlement below is computed again with the previous 低保金 kept."""
+    base = str(live_server)
+    officer = factories.make_user(Role.TOWNSHIP_OFFICER, username="wangwu_officer")
+    household = factories.make_household(factories.VILLAGE_A1, members=2, head_name="郝建国", labour_capacity="full")
+    household.financial_assets, household.house_count, household.vehicle_count = Decimal("2000"), 1, 0
+    household.save()
+    head = Person.objects.get(name="郝建国")
+    Income.objects.create(
+        household=household,
+        person=head,
+        type="wage",
+        amount=Decimal("3000"),
+        period="month",
+        valid_from=dt.date(2024, 1, 1),
+    )
+    dibao = factories.make_enrollment(
+        household, "dibao", dt.date(2023, 4, 1), amount_month=Decimal("620.00"), decision_number="榆民低〔2023〕12号"
+    )
+    start = timezone.localdate().replace(day=1)  # the 渐退 runs from this month: today's entitlement is inside it
+
+    sign_in(page, base, officer.username)
+    page.goto(f"{base}/registry/households/{household.pk}/")
+    entitlement = page.locator("[hx-trigger*='phase-out-changed']")
+    expect(entitlement).to_contain_text("不低于低保标准")  # over the standard: no 低保 without a 渐退
+    phase_out = page.locator(f"#phase-out-{dibao.pk}")
+    phase_out.get_by_role("link", name="登记渐退").click()
+    phase_out.get_by_label("渐退原因").select_option(label="就业增收")
+    phase_out.get_by_label("渐退开始日期").fill("2023-03-01")  # before the household entered 低保: refused
+    phase_out.get_by_role("button", name="确认登记").click()
+    expect(phase_out).to_contain_text("不能早于纳入低保的日期2023-04-01")
+    screenshot(page, "e2e-08-phase-out-form")
+    phase_out.get_by_label("渐退开始日期").fill(start.isoformat())
+    phase_out.get_by_role("button", name="确认登记").click()
+    expect(phase_out).to_contain_text(f"渐退：就业增收，自{start.year}年{start.month}月起")
+    expect(phase_out.get_by_role("button", name="撤销渐退")).to_be_visible()
+    # the entitlement panel is computed again: 低保 goes on at the previous amount during the 渐退期
+    expect(entitlement).to_contain_text(f"渐退期（自{start.year}年{start.month}月起）：渐退期内继续发放")
+    expect(entitlement).to_contain_text("620.00")
+    dibao.refresh_from_db()
+    assert (dibao.phase_out_reason, dibao.phase_out_start) == ("employment", start)
+    assert CategoryEnrollment.objects.get(pk=dibao.pk).valid_to is None
+    assert AuditEvent.objects.filter(tag="enrollment:phase_out_start").count() == 1
+    screenshot(page, "e2e-09-phase-out")
 
 
 def test_import_names_the_bad_row_and_export_downloads(page: Page, live_server: object, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from jiuzhu.accounts.models import Role, User
 from jiuzhu.audit.models import AuditEvent
@@ -260,6 +261,128 @@ def test_enrollment_end_records_reason_and_refuses_a_date_before_start(township_
     assert (dibao.valid_to, dibao.end_reason) == (dt.date(2025, 1, 31), "收入超标")
     with pytest.raises(DomainError, match="已经终止"):
         services.enrollment_end(actor=township_officer, enrollment=dibao, on=dt.date(2025, 2, 1), reason="again")
+
+
+# ---------------------------------------------------------------- 渐退 (phase-out) of 低保
+
+
+def _dibao(actor: User, village: str = factories.VILLAGE_A1) -> CategoryEnrollment:
+    """A whole household's 低保 since 2023-04-01 at 620.00 a month."""
+    household = factories.make_household(village, members=2)
+    return services.enrollment_start(
+        actor=actor, household=household, category="dibao", valid_from=dt.date(2023, 4, 1), amount_month=Decimal("620")
+    )
+
+
+def test_phase_out_is_recorded_and_cancelled_on_the_enrollment_with_audit(township_officer: User) -> None:
+    dibao = _dibao(township_officer)
+    recorded = services.enrollment_phase_out_start(
+        actor=township_officer, enrollment=dibao, reason="employment", start=dt.date(2025, 5, 10)
+    )
+    dibao.refresh_from_db()
+    assert (dibao.phase_out_reason, dibao.phase_out_start) == ("employment", dt.date(2025, 5, 10))
+    assert recorded.get_phase_out_reason_display() == "就业增收"
+    assert dibao.valid_to is None  # still enrolled: 渐退 keeps paying until the case worker ends it
+    started = AuditEvent.objects.get(tag=AuditTag.ENROLLMENT_PHASE_OUT_START)
+    assert started.actor == township_officer
+    assert (started.subject_type, started.subject_id, started.region_code) == (
+        "household",
+        str(dibao.household_id),
+        factories.VILLAGE_A1,
+    )
+    assert started.before == {"category": "dibao", "phase_out_reason": "", "phase_out_start": None}
+    assert started.after == {"category": "dibao", "phase_out_reason": "employment", "phase_out_start": "2025-05-10"}
+    assert started.tag_label == "登记渐退"
+
+    services.enrollment_phase_out_cancel(actor=township_officer, enrollment=dibao)
+    dibao.refresh_from_db()
+    assert (dibao.phase_out_reason, dibao.phase_out_start) == ("", None)
+    cancelled = AuditEvent.objects.get(tag=AuditTag.ENROLLMENT_PHASE_OUT_CANCEL)
+    assert cancelled.before == started.after  # what was taken back stays in the log
+    assert cancelled.after == started.before
+    # once cancelled, another 渐退 may be recorded (e.g. 主动申报退出 instead)
+    services.enrollment_phase_out_start(
+        actor=township_officer, enrollment=dibao, reason="voluntary", start=dt.date(2025, 6, 1)
+    )
+    dibao.refresh_from_db()
+    assert dibao.phase_out_reason == "voluntary"
+
+
+def test_phase_out_refusals_are_chinese_and_write_nothing(township_officer: User) -> None:
+    dibao = _dibao(township_officer)
+    marginal_household = factories.make_household(factories.VILLAGE_A1)
+    marginal = services.enrollment_start(
+        actor=township_officer, household=marginal_household, category="marginal", valid_from=dt.date(2024, 1, 1)
+    )
+    single_household = factories.make_household(factories.VILLAGE_A1, members=2)
+    single = services.enrollment_start(  # 单人保: one member's 低保
+        actor=township_officer,
+        household=single_household,
+        category="dibao",
+        person=member(single_household, "spouse").person,
+        valid_from=dt.date(2024, 1, 1),
+    )
+    ended = _dibao(township_officer)
+    services.enrollment_end(actor=township_officer, enrollment=ended, on=dt.date(2025, 3, 31), reason="收入超标")
+    start = dt.date(2025, 5, 1)
+    refusals = [
+        (marginal, "employment", start, "渐退只适用于低保，该认定是“低保边缘”"),
+        (single, "employment", start, "渐退按整户低保登记"),
+        (ended, "employment", start, "该低保已于2025-03-31终止，不能再办理渐退"),
+        (dibao, "employment", dt.date(2023, 3, 31), "渐退开始日期不能早于纳入低保的日期2023-04-01"),
+        (dibao, "moved_away", start, "渐退原因只能是“就业增收”或“主动申报退出”"),
+    ]
+    before = AuditEvent.objects.count()
+    for enrollment, reason, day, message in refusals:
+        with pytest.raises(DomainError, match=message):
+            services.enrollment_phase_out_start(actor=township_officer, enrollment=enrollment, reason=reason, start=day)
+    with pytest.raises(DomainError, match="该低保没有登记渐退，无需撤销"):
+        services.enrollment_phase_out_cancel(actor=township_officer, enrollment=dibao)
+    assert AuditEvent.objects.count() == before
+    assert not CategoryEnrollment.objects.exclude(phase_out_reason="").exists()
+
+    services.enrollment_phase_out_start(actor=township_officer, enrollment=dibao, reason="employment", start=start)
+    with pytest.raises(DomainError, match="已登记渐退（就业增收，自2025-05-01起）；如需更改，请先撤销渐退"):
+        services.enrollment_phase_out_start(
+            actor=township_officer, enrollment=dibao, reason="voluntary", start=dt.date(2025, 6, 1)
+        )
+    # leaving 低保 cannot be dated before the 渐退 began
+    with pytest.raises(DomainError, match="退出日期不能早于渐退开始日期2025-05-01"):
+        services.enrollment_end(actor=township_officer, enrollment=dibao, on=dt.date(2025, 4, 30), reason="x")
+    services.enrollment_end(actor=township_officer, enrollment=dibao, on=dt.date(2025, 10, 31), reason="渐退期满")
+    with pytest.raises(DomainError, match="该低保已于2025-10-31终止"):
+        services.enrollment_phase_out_cancel(actor=township_officer, enrollment=dibao)
+    dibao.refresh_from_db()
+    assert dibao.phase_out_reason == "employment"  # the ended enrollment keeps its 渐退 as history
+
+
+def test_phase_out_needs_the_edit_right_and_the_jurisdiction(township_officer: User, village_worker: User) -> None:
+    inside = _dibao(township_officer, factories.VILLAGE_A1)
+    elsewhere = _dibao(township_officer, factories.VILLAGE_A2)  # 北关, but not the village worker's 羊毫街
+    reviewer = factories.make_user(Role.TOWNSHIP_REVIEWER)
+    before = AuditEvent.objects.count()
+    with pytest.raises(PermissionRefused, match="新增、修改家庭和成员"):
+        services.enrollment_phase_out_start(
+            actor=reviewer, enrollment=inside, reason="employment", start=dt.date(2025, 5, 1)
+        )
+    with pytest.raises(DomainError, match="该认定不在您的管辖范围内"):
+        services.enrollment_phase_out_start(
+            actor=village_worker, enrollment=elsewhere, reason="employment", start=dt.date(2025, 5, 1)
+        )
+    assert AuditEvent.objects.count() == before
+    # the village worker keeps the data of their own village, 渐退 included (the same right as any enrollment)
+    services.enrollment_phase_out_start(
+        actor=village_worker, enrollment=inside, reason="employment", start=dt.date(2025, 5, 1)
+    )
+    with pytest.raises(PermissionRefused):
+        services.enrollment_phase_out_cancel(actor=reviewer, enrollment=inside)
+
+
+def test_the_database_keeps_a_phase_out_whole_and_after_the_enrollment_began(township_officer: User) -> None:
+    dibao = _dibao(township_officer)
+    for reason, start in [("employment", None), ("", dt.date(2025, 5, 1)), ("employment", dt.date(2023, 1, 1))]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            CategoryEnrollment.objects.filter(pk=dibao.pk).update(phase_out_reason=reason, phase_out_start=start)
 
 
 # ---------------------------------------------------------------- ID number reveal

@@ -370,7 +370,7 @@ def test_roles_without_edit_right_see_no_edit_controls(client: Client, role: Rol
     enrollment = factories.make_enrollment(household, "dibao", dt.date(2024, 1, 1))
     logged_in(client, role)
     html = get_page(client, f"/registry/households/{household.pk}/")
-    for control in ("修改家庭信息", "新增成员", "纳入类别", "办理退出", "迁出/死亡", "/edit/"):
+    for control in ("修改家庭信息", "新增成员", "纳入类别", "办理退出", "迁出/死亡", "/edit/", "登记渐退", "撤销渐退"):
         assert control not in html
     assert "新增家庭" not in get_page(client, LIST)
     assert enrollment.pk
@@ -391,6 +391,8 @@ def test_roles_without_edit_right_are_refused_with_403_in_chinese(client: Client
         f"/registry/persons/{person.pk}/edit/",
         f"/registry/memberships/{membership.pk}/end/",
         f"/registry/enrollments/{enrollment.pk}/end/",
+        f"/registry/enrollments/{enrollment.pk}/phase-out/",
+        f"/registry/enrollments/{enrollment.pk}/phase-out/cancel/",
     ]
     for url in urls:
         html = get_page(client, url, expect=403)
@@ -415,6 +417,8 @@ def test_every_page_about_a_record_outside_the_jurisdiction_is_404(client: Clien
         f"/registry/persons/{person.pk}/reveal/",
         f"/registry/memberships/{membership.pk}/end/",
         f"/registry/enrollments/{enrollment.pk}/end/",
+        f"/registry/enrollments/{enrollment.pk}/phase-out/",
+        f"/registry/enrollments/{enrollment.pk}/phase-out/cancel/",
     ]
     for url in urls:
         get_page(client, url, expect=404)
@@ -885,6 +889,102 @@ def test_enrollment_end_before_start_is_refused(client: Client) -> None:
     logged_in(client, Role.TOWNSHIP_OFFICER)
     html = post_page(client, f"/registry/enrollments/{enrollment.pk}/end/", {"on": "2023-01-01", "reason": "x"})
     assert "不能早于起始日期2024-01-01" in field_errors(html, "id_on")
+
+
+def post_fragment(client: Client, url: str, data: dict[str, str]) -> tuple[str, dict[str, str]]:
+    response = client.post(url, data, headers={"HX-Request": "true"})
+    assert response.status_code == 200, response.content.decode()[:500]
+    html = response.content.decode()
+    check_fragment(html)
+    return html, dict(response.headers)
+
+
+def test_phase_out_is_recorded_and_cancelled_inline_on_the_household_page(client: Client) -> None:
+    # given a whole household's 低保 in 桥西社区, inside the 北关 officer's township
+    household = factories.make_household(factories.VILLAGE_A2, members=2)
+    enrollment = factories.make_enrollment(household, "dibao", dt.date(2023, 4, 1), amount_month=Decimal("620"))
+    factories.make_enrollment(household, "relapse_watch", dt.date(2024, 1, 1))  # a tag: no 渐退 offered
+    logged_in(client, Role.TOWNSHIP_OFFICER)
+    url = f"/registry/enrollments/{enrollment.pk}/phase-out/"
+    page = get_page(client, f"/registry/households/{household.pk}/")
+    assert page.count("登记渐退</a>") == 1
+    assert f'hx-get="{url}" hx-target="#phase-out-{enrollment.pk}"' in page
+    assert "phase-out-changed from:body" in page  # the entitlement panel is computed again after a change
+
+    # when they open the form in the row, the dates are checked next to the field, in Chinese
+    form = get_fragment(client, url)
+    assert '<option value="employment">就业增收</option>' in form
+    assert '<option value="voluntary">主动申报退出</option>' in form
+    html, _ = post_fragment(client, url, {"reason": "employment", "start": "2023-03-31"})
+    assert "不能早于纳入低保的日期2023-04-01" in field_errors(html, f"id_phase_out{enrollment.pk}_start")
+    html, _ = post_fragment(client, url, {"reason": "", "start": ""})
+    assert field_errors(html, f"id_phase_out{enrollment.pk}_reason")
+    assert field_errors(html, f"id_phase_out{enrollment.pk}_start")
+    enrollment.refresh_from_db()
+    assert enrollment.phase_out_start is None
+
+    # then a valid one is recorded, audited, shown in its row, and tells the page to compute the entitlement again
+    html, headers = post_fragment(client, url, {"reason": "employment", "start": "2025-05-10"})
+    assert "渐退：就业增收，自2025年5月起" in html
+    assert "撤销渐退" in html
+    assert headers["HX-Trigger"] == "phase-out-changed"
+    enrollment.refresh_from_db()
+    assert (enrollment.phase_out_reason, enrollment.phase_out_start) == ("employment", dt.date(2025, 5, 10))
+    assert AuditEvent.objects.filter(tag=AuditTag.ENROLLMENT_PHASE_OUT_START).count() == 1
+    page = get_page(client, f"/registry/households/{household.pk}/")
+    assert "渐退：就业增收，自2025年5月起" in page
+    assert "登记渐退</a>" not in page
+    # a second one is refused on the form until the first is cancelled
+    html, _ = post_fragment(client, url, {"reason": "voluntary", "start": "2025-06-01"})
+    assert "如需更改，请先撤销渐退" in html
+
+    # and 撤销渐退 takes it back, audited, offering 登记渐退 again
+    html, headers = post_fragment(client, f"{url}cancel/", {})
+    assert "登记渐退</a>" in html
+    assert headers["HX-Trigger"] == "phase-out-changed"
+    enrollment.refresh_from_db()
+    assert (enrollment.phase_out_reason, enrollment.phase_out_start) == ("", None)
+    assert AuditEvent.objects.filter(tag=AuditTag.ENROLLMENT_PHASE_OUT_CANCEL).count() == 1
+    # 取消 in the open form puts the row's line back
+    assert "登记渐退</a>" in get_fragment(client, url, cancel="1")
+
+
+def test_phase_out_pages_work_without_javascript(client: Client) -> None:
+    household = factories.make_household(factories.VILLAGE_A1)
+    enrollment = factories.make_enrollment(household, "dibao", dt.date(2024, 1, 1), amount_month=Decimal("850"))
+    logged_in(client, Role.VILLAGE_INFO_WORKER)  # keeps the data of 羊毫街: the same right as any enrollment
+    url = f"/registry/enrollments/{enrollment.pk}/phase-out/"
+    assert "渐退原因" in get_page(client, url)
+    response = client.post(url, {"reason": "voluntary", "start": "2025-05-01"})
+    assert response.status_code == 302
+    page = get_page(client, f"/registry/households/{household.pk}/")
+    assert "已登记渐退：主动申报退出，自2025年5月起。" in page
+    assert "渐退：主动申报退出，自2025年5月起" in page
+    confirm = get_page(client, f"{url}cancel/")
+    assert "确认撤销渐退" in confirm
+    assert client.post(f"{url}cancel/").status_code == 302
+    assert "已撤销渐退" in get_page(client, f"/registry/households/{household.pk}/")
+    # cancelling again is refused in Chinese
+    assert "该低保没有登记渐退，无需撤销" in post_page(client, f"{url}cancel/", {}, expect=400)
+
+
+def test_phase_out_is_offered_only_on_a_current_whole_household_dibao(client: Client) -> None:
+    household = factories.make_household(factories.VILLAGE_A1, members=2)
+    spouse = Membership.objects.get(household=household, relation="spouse").person
+    ended = factories.make_enrollment(household, "dibao", dt.date(2022, 1, 1), dt.date(2023, 12, 31))
+    marginal = factories.make_enrollment(household, "marginal", dt.date(2024, 1, 1))
+    tekun = factories.make_enrollment(household, "tekun", dt.date(2024, 1, 1), person=spouse)
+    logged_in(client, Role.TOWNSHIP_OFFICER)
+    assert "登记渐退" not in get_page(client, f"/registry/households/{household.pk}/")
+    assert "该认定已于 2023-12-31 终止" in get_page(client, f"/registry/enrollments/{ended.pk}/phase-out/")
+    for enrollment in (marginal, tekun):
+        page = get_page(client, f"/registry/enrollments/{enrollment.pk}/phase-out/")
+        assert "渐退只适用于整户低保" in page
+        html = post_page(
+            client, f"/registry/enrollments/{enrollment.pk}/phase-out/", {"reason": "employment", "start": "2025-05-01"}
+        )
+        assert "渐退只适用于低保" in html
+    assert not CategoryEnrollment.objects.exclude(phase_out_reason="").exists()
 
 
 def test_pages_render_only_the_queries_they_need(client: Client) -> None:
