@@ -202,6 +202,8 @@ def _enrollment(enrollment: Any) -> EnrollmentOut:
         amount_month=money(enrollment.amount_month),
         decision_number=enrollment.decision_number,
         end_reason=enrollment.end_reason,
+        phase_out_reason=enrollment.phase_out_reason or None,
+        phase_out_start=enrollment.phase_out_start,
     )
 
 

@@ -24,6 +24,7 @@ from jiuzhu.registry.choices import (
     IncomeType,
     Period,
     PersonStatus,
+    PhaseOutReason,
     Relation,
     SelfCare,
     Sex,
@@ -111,6 +112,10 @@ class EnrollmentOut(Schema):
     amount_month: Money | None = Field(description="月保障金额（元），两位小数的字符串；未定时为空")
     decision_number: str = Field(description="决定文号")
     end_reason: str = Field(description="退出原因")
+    phase_out_reason: PhaseOutReason | None = Field(
+        description=f"渐退原因（仅低保）：{choices_text(PhaseOutReason)}；未登记渐退时为空"
+    )
+    phase_out_start: dt.date | None = Field(description="渐退起始日期；未登记渐退时为空")
 
 
 class MembershipOut(Schema):

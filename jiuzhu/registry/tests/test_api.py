@@ -466,6 +466,23 @@ def test_household_detail_reports_unknown_assets_as_null_not_zero(county: Api) -
     assert body["house_count"] is None
 
 
+def test_household_detail_reports_a_recorded_phase_out_and_null_without_one(county: Api) -> None:
+    household = factories.make_household(VILLAGE_A1)
+    enroll(
+        household,
+        "dibao",
+        amount_month=Decimal("620"),
+        phase_out_reason="employment",
+        phase_out_start=dt.date(2025, 5, 10),
+    )
+    other = factories.make_household(VILLAGE_A1)
+    enroll(other, "dibao", amount_month=Decimal("500"))
+    history = county.get(f"{HOUSEHOLDS}/{household.pk}").json()["category_history"]
+    assert [(e["phase_out_reason"], e["phase_out_start"]) for e in history] == [("employment", "2025-05-10")]
+    history = county.get(f"{HOUSEHOLDS}/{other.pk}").json()["category_history"]
+    assert [(e["phase_out_reason"], e["phase_out_start"]) for e in history] == [(None, None)]
+
+
 def test_household_detail_query_count_does_not_grow_with_members(
     client: Client, documented_household: Household, django_assert_max_num_queries: Any
 ) -> None:
