@@ -2,8 +2,9 @@
 
 - ``key_table``: a temporary table of keys (ID numbers, 户编号) that queries join against,
   instead of a million-value ``IN (...)`` list.
-- ``insert_table``: new rows from pyarrow columns; PostgreSQL gets them by ``COPY … (FORMAT csv)``
-  written by pyarrow (no Python object per value), SQLite through ``registry.bulk.insert_rows``.
+- ``insert_table``: new rows from pyarrow columns; PostgreSQL gets them by ``COPY`` in the binary format
+  (``exchange.pgcopy``; CSV written by pyarrow for other types), no Python object per value; SQLite
+  through ``registry.bulk.insert_rows``.
 - ``update_rows``: changed rows with one ``executemany`` per model.
 """
 
@@ -14,7 +15,7 @@ import io
 import itertools
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,7 @@ from django.db import connection
 from django.db.models import Model
 from django.db.models.expressions import RawSQL
 
+from jiuzhu.exchange import pgcopy
 from jiuzhu.registry import bulk
 
 COPY_CHUNK_ROWS = 100_000
@@ -40,7 +42,7 @@ def key_table(keys: pa.Array) -> Iterator[RawSQL]:
         if connection.vendor == "postgresql":
             # No index: the keys are distinct and joined by hash; a 1M-key index costs seconds in temp buffers.
             cursor.execute(f"CREATE TEMPORARY TABLE {name} (k varchar(64)) ON COMMIT DROP")
-            _copy_csv(cursor, f"COPY {name} (k) FROM STDIN (FORMAT csv)", pa.table({"k": unique}))
+            copy_table(cursor, name, pa.table({"k": unique}))
             cursor.execute(f"ANALYZE {name}")
         else:
             cursor.execute(f"CREATE TEMPORARY TABLE {name} (k text)")
@@ -120,23 +122,63 @@ def insert_table(
             rows = zip(*(batch.column(i).to_pylist() for i in range(batch.num_columns)), strict=True)
             total += bulk.insert_rows(model, columns, rows)
         return total
-    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
-        _copy_csv(cursor, f"COPY {model._meta.db_table} ({column_list}) FROM STDIN (FORMAT csv)", table)
+        copy_table(cursor, model._meta.db_table, table)
     return table.num_rows
 
 
-def _copy_csv(cursor: Any, sql: str, table: pa.Table) -> None:
-    """PostgreSQL ``COPY … FROM STDIN (FORMAT csv)`` fed by pyarrow's CSV writer: null unquoted, "" empty.
+def copy_table(cursor: Any, name: str, table: pa.Table) -> None:
+    """``COPY`` the rows of ``table`` (columns named as the database's) into the table ``name`` (PostgreSQL).
 
-    A thread formats the next chunk while this one sends the current one: pyarrow releases the GIL, so the
-    formatting (about a quarter of the time of a large ``COPY``) runs on the other core while PostgreSQL parses.
+    In PostgreSQL's binary format when every column's type allows it (``exchange.pgcopy``): measured on a
+    million persons (15 columns into ``registry_person``), the server then spent 1.4 s of CPU instead of 1.9 s
+    for the same rows as CSV (no splitting of lines, no parsing of dates and numbers); the encoding (0.3 s
+    more than writing CSV) runs on the other core. Otherwise as CSV. A string constant sent to a
+    ``timestamptz`` column (``created_at`` of a small import) is turned into a timestamp first.
     """
+    quote = connection.ops.quote_name
+    column_list = ", ".join(quote(c) for c in table.column_names)
+    types = pgcopy.column_types(cursor, name)
+    kinds = [types.get(c, "") for c in table.column_names]
+    typed = _timestamps(table, kinds)
+    if cursor.cursor.connection.info.encoding == "utf-8" and pgcopy.supported(typed, kinds):
+        sql = f"COPY {name} ({column_list}) FROM STDIN (FORMAT binary)"
+        _copy(cursor, sql, lambda: pgcopy.chunks(typed, kinds, rows=COPY_CHUNK_ROWS))
+    else:
+        _copy(cursor, f"COPY {name} ({column_list}) FROM STDIN (FORMAT csv)", lambda: _csv_chunks(table))
+
+
+def _timestamps(table: pa.Table, kinds: list[str]) -> pa.Table:
+    """String columns bound for ``timestamptz`` columns as timestamps (ISO text with an offset, as ``bulk.now``)."""
+    for index, kind in enumerate(kinds):
+        column = table.column(index)
+        if kind == "timestamptz" and pa.types.is_string(column.type) and not column.null_count:
+            values = column.unique().to_pylist()
+            if len(values) == 1 and (stamp := dt.datetime.fromisoformat(values[0])).tzinfo is not None:
+                converted = pa.repeat(pa.scalar(stamp, pa.timestamp("us", "UTC")), len(column))
+                table = table.set_column(index, table.field(index).name, converted)
+    return table
+
+
+def _csv_chunks(table: pa.Table) -> Iterator[memoryview]:
+    """CSV as PostgreSQL's ``COPY … (FORMAT csv)`` reads it: null unquoted, "" empty."""
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    chunks: queue.Queue[memoryview | BaseException | None] = queue.Queue(maxsize=2)
+    for start in range(0, table.num_rows, COPY_CHUNK_ROWS):
+        buffer = io.BytesIO()
+        pacsv.write_csv(table.slice(start, COPY_CHUNK_ROWS), buffer, options)
+        yield buffer.getbuffer()
+
+
+def _copy(cursor: Any, sql: str, produce_chunks: Callable[[], Iterator[bytes | memoryview]]) -> None:
+    """Run ``COPY … FROM STDIN`` with the data ``produce_chunks`` yields.
+
+    A thread builds the next chunk while this one sends the current one: pyarrow and NumPy release the GIL, so
+    the encoding runs on the other core while PostgreSQL reads.
+    """
+    chunks: queue.Queue[bytes | memoryview | BaseException | None] = queue.Queue(maxsize=2)
     stop = threading.Event()
 
-    def put(item: memoryview | BaseException | None) -> bool:
+    def put(item: bytes | memoryview | BaseException | None) -> bool:
         """Queue ``item`` unless the sender has stopped (an error there): then say so."""
         while not stop.is_set():
             try:
@@ -148,16 +190,14 @@ def _copy_csv(cursor: Any, sql: str, table: pa.Table) -> None:
 
     def produce() -> None:
         try:
-            for start in range(0, table.num_rows, COPY_CHUNK_ROWS):
-                buffer = io.BytesIO()
-                pacsv.write_csv(table.slice(start, COPY_CHUNK_ROWS), buffer, options)
-                if not put(buffer.getbuffer()):
+            for chunk in produce_chunks():
+                if not put(chunk):
                     return
             put(None)
         except BaseException as error:  # handed to the sending thread, which raises it
             put(error)
 
-    producer = threading.Thread(target=produce, name="copy-csv", daemon=True)
+    producer = threading.Thread(target=produce, name="copy-encode", daemon=True)
     producer.start()
     try:
         with cursor.cursor.copy(sql) as copy:

@@ -8,8 +8,9 @@ grouped into households, ready to be compared with the database.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,7 @@ ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dty
 ID_CHECK_CHARACTERS = np.frombuffer(b"10X98765432", dtype=np.uint8)
 EARLIEST_BIRTH = dt.date(1890, 1, 1)
 EPOCH = dt.date(1970, 1, 1)
+PARALLEL_FROM_ROWS = 50_000  # files from this size have their columns checked on two threads
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
@@ -72,10 +74,12 @@ class Rows:
 class Reporter:
     """Turns masks of bad cells into problems, building the text only for the cells that will be shown."""
 
-    def __init__(self, raw: RawTable, problems: Problems) -> None:
+    def __init__(self, raw: RawTable, problems: Problems, *, keys: list[str] | None = None) -> None:
         self.raw = raw
         self.problems = problems
-        self.invalid: dict[str, np.ndarray] = {k: v.copy() for k, v in raw.reported.items()}
+        self.invalid: dict[str, np.ndarray] = {
+            k: v.copy() for k, v in raw.reported.items() if keys is None or k in keys
+        }
 
     def mark(self, key: str, mask: np.ndarray, message: Callable[[int], str] | str) -> None:
         """Report each row of ``mask`` (skipping cells already reported) in column ``key``."""
@@ -108,24 +112,54 @@ def check_rows(raw: RawTable, *, problems: Problems, today: dt.date) -> Rows:
     """Check the cells of ``raw`` and group its rows into households; problems go to ``problems``."""
     report = Reporter(raw, problems)
     values: dict[str, pa.Array] = {}
-    for column in COLUMNS:
-        if column.key not in raw.columns:
-            continue
-        text = raw.columns[column.key]
-        if column.required:
-            report.mark(column.key, _np(text.is_null()), "不能为空")
-        values[column.key] = _CHECKS[column.kind](column, text, report)
-    birth, sex = (
-        _id_facts(values["id_number"], report)
-        if "id_number" in values
-        else (pa.nulls(raw.size, pa.date32()), pa.nulls(raw.size, pa.string()))
-    )
+    birth, sex = pa.nulls(raw.size, pa.date32()), pa.nulls(raw.size, pa.string())
+    columns = [column for column in COLUMNS if column.key in raw.columns]
+    for column, (own, typed, facts) in zip(columns, _each_column(raw, problems, columns), strict=True):
+        problems.merge(own.problems)
+        report.invalid[column.key] = own.invalid[column.key]
+        values[column.key] = typed
+        if facts is not None:
+            birth, sex = facts
     _check_birth_and_sex(raw, values, birth, sex, report)
-    _check_duplicate_ids(values, report)
     _check_disability(values, report)
     _check_person_category(values, report, today)
     households = _group_households(values, report, today)
     return Rows(raw, values, report.invalid, birth, sex, households)
+
+
+def _each_column(
+    raw: RawTable, problems: Problems, columns: list[Column]
+) -> Iterator[tuple[Reporter, pa.Array, tuple[pa.Array, pa.Array] | None]]:
+    """Each column's cell checks (and the ID number's facts and duplicates), in column order: (its problems, its
+    typed values, birth dates and sexes for the ID number column).
+
+    The columns are independent (each check reports in its own column only), so a large file's are checked on
+    two threads, each with its own ``Reporter``; pyarrow and NumPy release the GIL. The problems are merged in
+    column order, as one thread would have found them.
+    """
+
+    def check(column: Column) -> tuple[Reporter, pa.Array, tuple[pa.Array, pa.Array] | None]:
+        own = Reporter(raw, Problems(file=problems.file, sheets=problems.sheets), keys=[column.key])
+        text = raw.columns[column.key]
+        if column.required:
+            own.mark(column.key, _np(text.is_null()), "不能为空")
+        typed = _CHECKS[column.kind](column, text, own)
+        facts = None
+        if column.key == "id_number":
+            facts = _id_facts(typed, own)
+            _check_duplicate_ids({"id_number": typed}, own)  # after the facts, as ever: one problem per cell
+        own.invalid.setdefault(column.key, np.zeros(raw.size, dtype=bool))
+        return own, typed, facts
+
+    if raw.size < PARALLEL_FROM_ROWS:
+        yield from map(check, columns)
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="check") as pool:
+        # the ID number column (checks and facts) is the longest: started first
+        order = sorted(range(len(columns)), key=lambda i: columns[i].key != "id_number")
+        futures = {i: pool.submit(check, columns[i]) for i in order}
+        for i in range(len(columns)):
+            yield futures[i].result()
 
 
 # --- cell checks -------------------------------------------------------------------------------------

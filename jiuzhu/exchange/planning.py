@@ -100,6 +100,27 @@ class Plan:
         return len(self.new_person_rows)
 
 
+@dataclass
+class Existing:
+    """The database's records for a file's keys (all empty for an empty registry)."""
+
+    households: dict[str, dict[str, Any]] = field(default_factory=dict)  # 户编号 → household values
+    persons: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # ID number → PERSON_ROW
+    memberships: dict[int, tuple[Any, ...]] = field(default_factory=dict)  # person id → current membership
+    heads: dict[int, int] = field(default_factory=dict)  # household id → its 户主's person id
+    household_enrollments: dict[int, list[Enrollment]] = field(default_factory=dict)
+    person_enrollments: dict[int, list[Enrollment]] = field(default_factory=dict)
+    ended: dict[tuple[int, int | None], dt.date] = field(default_factory=dict)
+    incomes: dict[tuple[int, str], list[tuple[int, Decimal, str, dt.date]]] = field(default_factory=dict)
+
+
+def registry_holds_rows() -> bool:
+    """Whether any household or person is registered (deceased or moved out included). Called under the
+    registry's lock (``bulk.lock_registry_tables``): an empty registry stays empty until the import commits, and
+    a file for it is planned without reading the database (every household and person is new)."""
+    return Household.objects.exists() or Person.objects.exists()
+
+
 def id_number_order(numbers: pa.Array) -> np.ndarray:
     """The order that sorts ``numbers`` byte-wise, as the ID number indexes do (varchar_pattern_ops).
 
@@ -157,35 +178,44 @@ class Planner:
     # -- the plan ---------------------------------------------------------------------------------
 
     def plan(self) -> Plan:
-        households = self.households
         self._check_regions()
-        numbers = pa.array(households.numbers, type=pa.string())
-        with (
-            db.key_table(numbers) as household_keys,
-            db.key_table(self.rows.values["id_number"].filter(pa.array(self.valid))) as person_keys,
-        ):
-            existing_households = self._existing_households(household_keys)
-            persons, memberships = self._existing_persons(person_keys)
-            self._check_deceased(person_keys, persons)
-            heads = dict(
-                Membership.objects.current()
-                .filter(relation="head", household__household_number__in=household_keys)
-                .values_list("household_id", "person_id")
-            )
-            household_enrollments = self._household_enrollments(household_keys)
-            person_enrollments = self._person_enrollments(person_keys)
-            self.ended = self._latest_ends(household_keys, person_keys)
-            incomes = self._incomes(person_keys) if any(self.rows.has(k) for k in INCOME_KEYS) else {}
-        household_ids, new_households = self._household_ids(existing_households)
+        found = self._existing() if registry_holds_rows() else Existing()
+        self.ended = found.ended
+        persons, memberships = found.persons, found.memberships
+        household_ids, new_households = self._household_ids(found.households)
         person_of_row, new_rows = self._match_persons(persons, memberships, household_ids)
-        self._check_heads(heads, household_ids, person_of_row)
+        self._check_heads(found.heads, household_ids, person_of_row)
         new_rows = new_rows[id_number_order(self.rows.values["id_number"].take(pa.array(new_rows, pa.int64())))]
         new_ids = np.fromiter(bulk.allocate_ids(Person, len(new_rows)), dtype=np.int64, count=len(new_rows))
         person_of_row[new_rows] = new_ids
         plan = Plan(self.today, household_ids, new_households, new_rows, new_ids, person_of_row)
-        self._plan_households(plan, existing_households, household_enrollments)
-        self._plan_persons(plan, persons, memberships, person_enrollments, incomes)
+        self._plan_households(plan, found.households, found.household_enrollments)
+        self._plan_persons(plan, persons, memberships, found.person_enrollments, found.incomes)
         return plan
+
+    def _existing(self) -> Existing:
+        """What the database holds for the file's households and persons (joined through temporary key tables)."""
+        numbers = pa.array(self.households.numbers, type=pa.string())
+        with (
+            db.key_table(numbers) as household_keys,
+            db.key_table(self.rows.values["id_number"].filter(pa.array(self.valid))) as person_keys,
+        ):
+            persons, memberships = self._existing_persons(person_keys)
+            self._check_deceased(person_keys, persons)
+            return Existing(
+                households=self._existing_households(household_keys),
+                persons=persons,
+                memberships=memberships,
+                heads=dict(
+                    Membership.objects.current()
+                    .filter(relation="head", household__household_number__in=household_keys)
+                    .values_list("household_id", "person_id")
+                ),
+                household_enrollments=self._household_enrollments(household_keys),
+                person_enrollments=self._person_enrollments(person_keys),
+                ended=self._latest_ends(household_keys, person_keys),
+                incomes=self._incomes(person_keys) if any(self.rows.has(k) for k in INCOME_KEYS) else {},
+            )
 
     # -- regions ----------------------------------------------------------------------------------
 

@@ -45,6 +45,13 @@ class Problems:
         name = self.sheets[sheet] if 0 <= sheet < len(self.sheets) else ""
         self.kept.append((sheet, row, column_order, ImportProblem(self.file, name, row, column, problem)))
 
+    def merge(self, other: Problems) -> None:
+        """Add the problems ``other`` found (in the same file) after this one's."""
+        self.total += other.total
+        self.kept.extend(other.kept)
+        if len(self.kept) >= KEEP_LIMIT * 2:
+            self._trim()
+
     def _trim(self) -> None:
         self.kept.sort(key=lambda item: item[:3])
         del self.kept[KEEP_LIMIT:]

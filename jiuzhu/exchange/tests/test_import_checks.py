@@ -11,12 +11,22 @@ import pytest
 from jiuzhu.accounts.models import Role, User
 from jiuzhu.audit.models import AuditEvent
 from jiuzhu.core.testing import factories
+from jiuzhu.exchange import parsing, reading
 from jiuzhu.exchange.importing import households_import
 from jiuzhu.exchange.problems import ImportRejected
 from jiuzhu.exchange.tests.helpers import bad_check_character, member, write
 from jiuzhu.registry.models import CategoryEnrollment, Household, Income, Membership, Person
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["one thread", "two threads"])
+def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check, as a small file is checked (one thread) and as a large one is (columns on two threads)."""
+    if request.param == "two threads":
+        monkeypatch.setattr(parsing, "PARALLEL_FROM_ROWS", 0)
+        monkeypatch.setattr(reading, "PARALLEL_FROM_ROWS", 0)
+
 
 SHEET = "households.xlsx 工作表「家庭成员」"
 H1 = f"{factories.VILLAGE_A1}00901"

@@ -497,3 +497,38 @@ def test_a_large_import_restores_every_index_key_and_default(
     ids = list(Person.objects.order_by("id").values_list("id_number", flat=True))
     assert ids == sorted(ids)  # numbered in ID number order (planning.id_number_order)
     assert_tally_exact()
+
+
+def test_an_empty_registry_is_planned_without_reading_it(
+    tmp_path: Path, county_manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_comparison(keys: pa.Array) -> None:
+        raise AssertionError("an empty registry has nothing to compare with")
+
+    monkeypatch.setattr(db, "key_table", no_comparison)
+    assert not planning.registry_holds_rows()
+    result = households_import(actor=county_manager, path=write(tmp_path, family_rows()))
+    assert (result.households_created, result.persons_created, result.persons_unchanged) == (2, 4, 0)
+    assert planning.registry_holds_rows()
+    monkeypatch.undo()
+    again = households_import(actor=county_manager, path=write(tmp_path, family_rows(), name="again"))
+    assert (again.changed, again.persons_unchanged) == (False, 4)
+
+
+def test_a_registry_holding_only_a_deceased_person_is_compared(tmp_path: Path, county_manager: User) -> None:
+    # given a registry whose only record is a deceased person (no household)
+    Person.objects.create(
+        id_number=SINGLE,
+        name="王五",
+        sex="male",
+        birth_date=dt.date(1940, 1, 15),
+        region=factories.region(factories.VILLAGE_A2),
+        status="deceased",
+        deceased_on=dt.date(2024, 3, 1),
+    )
+    assert planning.registry_holds_rows()
+    # when a file lists that ID number, then it is refused and nothing is written
+    with pytest.raises(ImportRejected) as rejected:
+        households_import(actor=county_manager, path=write(tmp_path, family_rows()))
+    assert [p.problem for p in rejected.value.problems] == ["该身份证号的人员已登记为死亡，不能再导入"]
+    assert not Household.objects.exists()
