@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import ibis
 import pyarrow as pa
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +29,7 @@ from jiuzhu.rules.evaluate import evaluate_case
 from jiuzhu.rules.tests.strategies import AS_OF_DATES, household_case
 
 HOUSEHOLDS = int(os.environ.get("JIUZHU_PARITY_HOUSEHOLDS", "2000"))
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 OVERLAYS: tuple[dict[str, Any], ...] = (
     {},
     {
@@ -209,6 +212,72 @@ def test_phase_out_window_edges_agree() -> None:
     scenarios = {n: Scenario(case.as_of) for n, (_, case) in zip(numbers, cases, strict=True)}
     got = batch_rows(ibis.duckdb.connect(), tables, scenarios)  # every programme the pack runs
     _assert_same(expected, {key: row for key, row in got.items() if key[1] == "dibao"})
+
+
+def worked_example_cases() -> list[tuple[int, Case]]:
+    """Every worked example (jiuzhu/rules/examples/*.yaml) as a case, numbered from 1."""
+    cases: list[tuple[int, Case]] = []
+    for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
+        for example in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+            if not example.get("xfail"):
+                cases.append((len(cases) + 1, case_from_dict(_plain(example["case"]))))
+    return cases
+
+
+def _plain(value: Any) -> Any:
+    """YAML dates and numbers as the JSON text a case file carries."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def worked_example_batch(cases: list[tuple[int, Case]]) -> tuple[ArrowTables, dict[int, Scenario]]:
+    """The worked examples in one set of tables; a scenario per distinct as-of date and overlay."""
+    tables = tables_from_cases(cases)
+    scenarios: dict[int, Scenario] = {}
+    numbers = []
+    for _, case in cases:
+        scenario = Scenario(case.as_of, dict(case.parameters) or None)
+        number = next((n for n, known in scenarios.items() if known == scenario), len(scenarios))
+        scenarios[number] = scenario
+        numbers.append(number)
+    tables.households = tables.households.append_column(SCENARIO, pa.array(numbers, pa.int32()))
+    return tables, scenarios
+
+
+@pytest.fixture(scope="module")
+def examples() -> tuple[Rows, ArrowTables, dict[int, Scenario]]:
+    cases = worked_example_cases()
+    return evaluator_rows(cases), *worked_example_batch(cases)
+
+
+def _asked(expected: Rows, got: Rows) -> Rows:
+    """The batch rows of the programmes each case asked for (the batch runs all the pack knows)."""
+    return {key: row for key, row in got.items() if key in expected}
+
+
+def test_worked_examples_are_all_in_the_batch(examples: tuple[Rows, ArrowTables, dict[int, Scenario]]) -> None:
+    expected, tables, scenarios = examples
+    assert tables.households.num_rows == len({key[0] for key in expected}) >= 70
+    assert len(scenarios) > 1
+
+
+def test_duckdb_matches_the_evaluator_on_every_worked_example(
+    examples: tuple[Rows, ArrowTables, dict[int, Scenario]],
+) -> None:
+    expected, tables, scenarios = examples
+    _assert_same(expected, _asked(expected, batch_rows(ibis.duckdb.connect(), tables, scenarios)))
+
+
+def test_spark_matches_the_evaluator_on_every_worked_example(
+    examples: tuple[Rows, ArrowTables, dict[int, Scenario]], spark: Any
+) -> None:
+    expected, tables, scenarios = examples
+    _assert_same(expected, _asked(expected, batch_rows(spark, tables, scenarios)))
 
 
 def test_duckdb_matches_the_evaluator(expected: Rows, batch: tuple[ArrowTables, dict[int, Scenario]]) -> None:
