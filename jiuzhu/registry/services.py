@@ -444,6 +444,25 @@ def _phase_out_facts(enrollment: CategoryEnrollment) -> dict[str, Any]:
     }
 
 
+def _write_phase_out(
+    actor: User, enrollment: CategoryEnrollment, reason: str, start: dt.date | None, tag: AuditTag, channel: str
+) -> CategoryEnrollment:
+    """Save the enrollment's 渐退 (reason and start, or none) and audit it on the household."""
+    before = _phase_out_facts(enrollment)
+    enrollment.phase_out_reason, enrollment.phase_out_start = reason, start
+    enrollment.save(update_fields=["phase_out_reason", "phase_out_start"])
+    _audit_update(
+        actor=actor,
+        tag=tag,
+        subject_type="household",
+        subject=enrollment.household,
+        before=before,
+        after=_phase_out_facts(enrollment),
+        channel=channel,
+    )
+    return enrollment
+
+
 @transaction.atomic
 def enrollment_phase_out_start(
     *, actor: User, enrollment: CategoryEnrollment, reason: str, start: dt.date, channel: str = "web"
@@ -465,20 +484,7 @@ def enrollment_phase_out_start(
         raise DomainError(
             "phase_out_before_start", f"渐退开始日期不能早于纳入低保的日期{enrollment.valid_from:%Y-%m-%d}。"
         )
-    before = _phase_out_facts(enrollment)
-    enrollment.phase_out_reason, enrollment.phase_out_start = reason, start
-    enrollment.save(update_fields=["phase_out_reason", "phase_out_start"])
-    audit_record(
-        actor=actor,
-        tag=AuditTag.ENROLLMENT_PHASE_OUT_START,
-        subject_type="household",
-        subject_id=enrollment.household_id,
-        region_code=enrollment.household.region_id,
-        before=before,
-        after=_phase_out_facts(enrollment),
-        channel=channel,
-    )
-    return enrollment
+    return _write_phase_out(actor, enrollment, reason, start, AuditTag.ENROLLMENT_PHASE_OUT_START, channel)
 
 
 @transaction.atomic
@@ -491,20 +497,7 @@ def enrollment_phase_out_cancel(
     enrollment = _phase_out_enrollment(actor, enrollment)
     if enrollment.phase_out_start is None:
         raise DomainError("phase_out_not_recorded", "该低保没有登记渐退，无需撤销。")
-    before = _phase_out_facts(enrollment)
-    enrollment.phase_out_reason, enrollment.phase_out_start = "", None
-    enrollment.save(update_fields=["phase_out_reason", "phase_out_start"])
-    audit_record(
-        actor=actor,
-        tag=AuditTag.ENROLLMENT_PHASE_OUT_CANCEL,
-        subject_type="household",
-        subject_id=enrollment.household_id,
-        region_code=enrollment.household.region_id,
-        before=before,
-        after=_phase_out_facts(enrollment),
-        channel=channel,
-    )
-    return enrollment
+    return _write_phase_out(actor, enrollment, "", None, AuditTag.ENROLLMENT_PHASE_OUT_CANCEL, channel)
 
 
 @transaction.atomic

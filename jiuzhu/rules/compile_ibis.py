@@ -362,6 +362,7 @@ class Plan:
         self.order: list[StepKey] = []
         self.aggregates: dict[tuple[Any, ...], _Aggregate] = {}
         self.slots: dict[tuple[Any, ...], _Slot] = {}
+        self.constants: dict[StepKey, bool] = {}  # memo of _constant
         self.household_inputs: set[str] = set()
         self.household_columns = set(tables.households.columns)
         self.carry: dict[str, dict[str, int]] = {entity: {} for entity in ENTITIES}  # column → its H round
@@ -467,8 +468,13 @@ class Plan:
         """A step that reads no column (a parameter, a figure computed from parameters): written as
         an expression wherever it is read, so it is never carried onto member rows and the engine
         folds it to a literal."""
-        info = self.steps[key]
-        return not info.reads.columns and all(self._constant(k) for k in info.reads.steps)
+        known = self.constants.get(key)
+        if known is None:
+            info = self.steps[key]
+            known = not info.reads.columns and all(self._constant(k) for k in info.reads.steps)
+            if info.round is not None:  # its reads are complete: the answer is final
+                self.constants[key] = known
+        return known
 
     def _step_round(self, name: StepKey) -> int:
         info = self.steps[name]
